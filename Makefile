@@ -1,0 +1,47 @@
+# wingtrack — the two set-up commands of the README, plus helpers.
+#   make run    install system packages if missing, build release, run the main job on the sample
+#   make test   install system packages if missing, build, run the test suite
+
+APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg
+SAMPLE := samples/grace_hopper.mp4
+BIN := .build/release/wingtrack
+
+.PHONY: run test build deps bench-nn fixture sample clean
+
+run: deps build
+	$(BIN) info --verbose --count $(SAMPLE)
+
+test: deps
+	swift build --build-tests
+	swift test
+
+build: deps
+	swift build -c release
+
+bench-nn: build
+	$(BIN) bench nn
+
+# Installs the system packages when any is missing; without root, prints the exact command instead.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "wingtrack needs these Debian packages; run as root:"; \
+	    echo "  apt-get update && apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+# Regenerates the PyTorch reference fixture of the engine tests (needs /opt/wheels/torch-2.13.0+cpu).
+fixture:
+	python3 Scripts/make_torch_fixture.py
+
+# Regenerates the sample clip (needs numpy and the ffmpeg command line).
+sample:
+	python3 Scripts/make_sample_clip.py
+
+clean:
+	rm -rf .build

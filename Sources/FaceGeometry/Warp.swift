@@ -1,0 +1,70 @@
+/// Interleaved 8-bit pixels seen through a pointer: `channels` bytes per pixel, `rowBytes` per row.
+/// The caller keeps the memory alive while the view is used.
+public struct PixelView {
+    public var base: UnsafePointer<UInt8>
+    public var width: Int, height: Int, channels: Int, rowBytes: Int
+    public init(base: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int, rowBytes: Int) {
+        self.base = base; self.width = width; self.height = height; self.channels = channels; self.rowBytes = rowBytes
+    }
+}
+
+public enum Warp {
+    /// Resamples `src` into a square `size`×`size` planar float image `[channels, size, size]` (values
+    /// 0…255) through `imageToCrop`, bilinear; image outside `src` reads as black.
+    ///
+    /// Output pixel (u, v) samples the image at `imageToCrop⁻¹(u + 0.5, v + 0.5)` — exact in the
+    /// pixel-corner coordinate convention.
+    public static func crop(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int,
+                            into dst: UnsafeMutablePointer<Float>) {
+        let m = imageToCrop.inverse
+        let (W, H, C, rb) = (src.width, src.height, src.channels, src.rowBytes)
+        let plane = size * size
+        for v in 0..<size {
+            for u in 0..<size {
+                let p = m.apply(Point(Float(u) + 0.5, Float(v) + 0.5))
+                let fx = p.x - 0.5, fy = p.y - 0.5
+                let x0f = fx.rounded(.down), y0f = fy.rounded(.down)
+                let ax = fx - x0f, ay = fy - y0f
+                let x0 = Int(x0f), y0 = Int(y0f)
+                let o = v * size + u
+                if x0 >= 0, y0 >= 0, x0 + 1 < W, y0 + 1 < H {
+                    let r0 = src.base + y0 * rb + x0 * C, r1 = r0 + rb
+                    for c in 0..<C {
+                        let top = Float(r0[c]) + ax * (Float(r0[C + c]) - Float(r0[c]))
+                        let bot = Float(r1[c]) + ax * (Float(r1[C + c]) - Float(r1[c]))
+                        dst[c * plane + o] = top + ay * (bot - top)
+                    }
+                } else if x0 + 1 < 0 || y0 + 1 < 0 || x0 >= W || y0 >= H {
+                    for c in 0..<C { dst[c * plane + o] = 0 }
+                } else {
+                    // Border: take the four taps one by one, black outside.
+                    for c in 0..<C {
+                        func tap(_ x: Int, _ y: Int) -> Float {
+                            (x >= 0 && y >= 0 && x < W && y < H) ? Float(src.base[y * rb + x * C + c]) : 0
+                        }
+                        let top = tap(x0, y0) + ax * (tap(x0 + 1, y0) - tap(x0, y0))
+                        let bot = tap(x0, y0 + 1) + ax * (tap(x0 + 1, y0 + 1) - tap(x0, y0 + 1))
+                        dst[c * plane + o] = top + ay * (bot - top)
+                    }
+                }
+            }
+        }
+    }
+
+    /// 2×2 box average: a `W`×`H` image becomes ⌊W/2⌋×⌊H/2⌋ (packed, same channels). In the
+    /// pixel-corner convention a point maps exactly as p' = p / 2.
+    public static func halve(_ src: PixelView) -> [UInt8] {
+        let (w, h, C) = (src.width / 2, src.height / 2, src.channels)
+        var out = [UInt8](repeating: 0, count: w * h * C)
+        for y in 0..<h {
+            let r0 = src.base + 2 * y * src.rowBytes, r1 = r0 + src.rowBytes
+            for x in 0..<w {
+                for c in 0..<C {
+                    let s = Int(r0[2 * x * C + c]) + Int(r0[(2 * x + 1) * C + c]) + Int(r1[2 * x * C + c]) + Int(r1[(2 * x + 1) * C + c])
+                    out[(y * w + x) * C + c] = UInt8((s + 2) / 4)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,72 @@
+/// Packed 8-bit pixels, 3 bytes per pixel, rows `width * 3` bytes apart, top row first.
+public struct PixelBuffer: Sendable, Equatable {
+    public enum Format: String, Sendable, Codable { case rgb24, bgr24 }
+
+    public var width: Int
+    public var height: Int
+    public var format: Format
+    public var data: [UInt8]
+
+    public init(width: Int, height: Int, format: Format, data: [UInt8]) {
+        precondition(data.count == width * height * 3, "PixelBuffer: \(width)x\(height) needs \(width * height * 3) bytes")
+        self.width = width; self.height = height; self.format = format; self.data = data
+    }
+
+    /// A black image.
+    public init(width: Int, height: Int, format: Format = .rgb24) {
+        self.init(width: width, height: height, format: format, data: [UInt8](repeating: 0, count: width * height * 3))
+    }
+
+    public var rowBytes: Int { width * 3 }
+
+    /// The pixel at column x, row y as (r, g, b) whatever the storage order.
+    public func rgb(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
+        let i = (y * width + x) * 3
+        return format == .rgb24 ? (data[i], data[i + 1], data[i + 2]) : (data[i + 2], data[i + 1], data[i])
+    }
+
+    /// The same picture in the other channel order (or itself).
+    public func converted(to f: Format) -> PixelBuffer {
+        guard f != format else { return self }
+        var d = data
+        d.withUnsafeMutableBufferPointer { p in
+            var i = 0
+            while i < p.count { p.swapAt(i, i + 2); i += 3 }
+        }
+        return PixelBuffer(width: width, height: height, format: f, data: d)
+    }
+
+    /// Rotated clockwise by `degrees` (0, 90, 180 or 270).
+    public func rotated(clockwise degrees: Int) -> PixelBuffer {
+        let d = ((degrees % 360) + 360) % 360
+        guard d != 0 else { return self }
+        let (W, H) = (width, height)
+        let (nw, nh) = d == 180 ? (W, H) : (H, W)
+        var out = [UInt8](repeating: 0, count: data.count)
+        data.withUnsafeBufferPointer { s in
+        out.withUnsafeMutableBufferPointer { o in
+            for y in 0..<H {
+                for x in 0..<W {
+                    let (nx, ny): (Int, Int)
+                    switch d {
+                    case 90: (nx, ny) = (H - 1 - y, x)
+                    case 180: (nx, ny) = (W - 1 - x, H - 1 - y)
+                    default: (nx, ny) = (y, W - 1 - x)
+                    }
+                    let si = (y * W + x) * 3, di = (ny * nw + nx) * 3
+                    o[di] = s[si]; o[di + 1] = s[si + 1]; o[di + 2] = s[si + 2]
+                }
+            }
+        }}
+        return PixelBuffer(width: nw, height: nh, format: format, data: out)
+    }
+}
+
+/// One decoded video frame, upright (display rotation applied).
+public struct Frame: Sendable {
+    /// 0-based position in decode order.
+    public var index: Int
+    /// Presentation time in seconds (best-effort timestamp × stream time base).
+    public var timestamp: Double
+    public var image: PixelBuffer
+}

@@ -1,0 +1,190 @@
+import Foundation
+internal import CFFmpeg
+
+/// What a video file holds, as `wingtrack info` prints it.
+public struct VideoInfo: Codable, Equatable, Sendable {
+    /// Size as displayed (after rotation).
+    public var width: Int
+    public var height: Int
+    /// Clockwise rotation applied to the coded frames to display them: 0, 90, 180 or 270.
+    public var rotation: Int
+    public var codec: String
+    public var pixelFormat: String
+    /// Average frame rate (`avg_frame_rate`), 0 when unknown.
+    public var fps: Double
+    /// Nominal frame rate (`r_frame_rate`), 0 when unknown.
+    public var nominalFps: Double
+    /// Seconds; 0 when unknown.
+    public var duration: Double
+    /// From the container, else duration × fps; 0 when unknown.
+    public var estimatedFrameCount: Int
+    public var hasAudio: Bool
+}
+
+/// Decodes the best video stream of a file into upright packed RGB (or BGR) frames.
+///
+/// Decoding errors inside the stream are counted in `decodeErrors` and skipped; a read error or a
+/// truncated file ends the stream after the last decodable frame. Not thread-safe: one owner at a time.
+public final class VideoReader {
+    public let url: URL
+    public private(set) var info = VideoInfo(width: 0, height: 0, rotation: 0, codec: "", pixelFormat: "", fps: 0,
+                                             nominalFps: 0, duration: 0, estimatedFrameCount: 0, hasAudio: false)
+    public let outputFormat: PixelBuffer.Format
+    /// Packets or frames the decoder rejected so far.
+    public private(set) var decodeErrors = 0
+    /// Frames returned so far.
+    public private(set) var framesDecoded = 0
+
+    private var formatContext: UnsafeMutablePointer<AVFormatContext>?
+    private var codecContext: UnsafeMutablePointer<AVCodecContext>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private var sws: OpaquePointer?
+    private var streamIndex: Int32 = -1
+    private var timeBase: Double = 0
+    private var draining = false
+    private var finished = false
+    private var lastTimestamp: Double?
+    static let scalePadding = 256
+
+    /// Opens `url`. Throws `MediaError` naming the file: missing, not media, no video stream, no decoder.
+    /// - Parameter threads: decoder threads (0 = FFmpeg chooses).
+    public init(url: URL, format: PixelBuffer.Format = .rgb24, threads: Int = 0) throws {
+        self.url = url
+        self.outputFormat = format
+        let path = url.path
+        av_log_set_level(AV_LOG_QUIET)
+        var fmt: UnsafeMutablePointer<AVFormatContext>?
+        if !FileManager.default.fileExists(atPath: path) {
+            throw MediaError(.cannotOpen, path: path, reason: "no such file")
+        }
+        try check(avformat_open_input(&fmt, path, nil, nil), .cannotOpen, path: path, "cannot open as media")
+        formatContext = fmt
+        do {
+            try check(avformat_find_stream_info(fmt, nil), .cannotOpen, path: path, "cannot read stream info")
+            var decoder: UnsafePointer<AVCodec>?
+            let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0)
+            if idx < 0 || decoder == nil {
+                let reason = idx == wt_averror_decoder_not_found() ? "no decoder for the video codec" : "no video stream"
+                throw MediaError(.noVideoStream, path: path, reason: reason)
+            }
+            streamIndex = idx
+            let stream = fmt!.pointee.streams[Int(idx)]!
+            guard let ctx = avcodec_alloc_context3(decoder) else { throw MediaError(.codec, path: path, reason: "out of memory") }
+            codecContext = ctx
+            try check(avcodec_parameters_to_context(ctx, stream.pointee.codecpar), .codec, path: path, "bad codec parameters")
+            ctx.pointee.thread_count = Int32(threads)
+            ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+            ctx.pointee.pkt_timebase = stream.pointee.time_base
+            try check(avcodec_open2(ctx, decoder, nil), .codec, path: path, "cannot open the decoder")
+            packet = av_packet_alloc()
+            frame = av_frame_alloc()
+            timeBase = av_q2d(stream.pointee.time_base)
+
+            // Display rotation (FFmpeg stores counter-clockwise degrees); we apply the clockwise inverse.
+            var rot = Int((-wt_stream_display_rotation(stream)).rounded())
+            rot = ((rot % 360) + 360) % 360
+            rot = (rot + 45) / 90 * 90 % 360
+            let par = stream.pointee.codecpar.pointee
+            let (w, h) = (Int(par.width), Int(par.height))
+            let avg = stream.pointee.avg_frame_rate, nominal = stream.pointee.r_frame_rate
+            let fps = avg.den > 0 ? av_q2d(avg) : 0
+            var duration = 0.0
+            if stream.pointee.duration > 0 { duration = Double(stream.pointee.duration) * timeBase }
+            else if fmt!.pointee.duration > 0 { duration = Double(fmt!.pointee.duration) / Double(AV_TIME_BASE) }
+            var count = Int(stream.pointee.nb_frames)
+            if count <= 0, fps > 0 { count = Int((duration * fps).rounded()) }
+            var hasAudio = false
+            for i in 0..<Int(fmt!.pointee.nb_streams) where fmt!.pointee.streams[i]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
+                hasAudio = true
+            }
+            let pixName = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) } ?? "unknown"
+            info = VideoInfo(width: rot % 180 == 0 ? w : h, height: rot % 180 == 0 ? h : w, rotation: rot,
+                             codec: String(cString: avcodec_get_name(par.codec_id)), pixelFormat: pixName,
+                             fps: fps, nominalFps: nominal.den > 0 ? av_q2d(nominal) : 0,
+                             duration: duration, estimatedFrameCount: max(0, count), hasAudio: hasAudio)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    deinit { release() }
+
+    private func release() {
+        if sws != nil { sws_freeContext(sws); sws = nil }
+        if frame != nil { av_frame_free(&frame) }
+        if packet != nil { av_packet_free(&packet) }
+        if codecContext != nil { avcodec_free_context(&codecContext) }
+        if formatContext != nil { avformat_close_input(&formatContext) }
+    }
+
+    /// The next upright frame, or nil at the end of the stream (or after unrecoverable damage).
+    public func nextFrame() -> Frame? {
+        guard !finished, let ctx = codecContext, let frame, let packet else { return nil }
+        while true {
+            let r = avcodec_receive_frame(ctx, frame)
+            if r == 0 {
+                defer { av_frame_unref(frame) }
+                if let f = convert(frame) { return f }
+                decodeErrors += 1
+                continue
+            }
+            if r == wt_averror_eof() { finished = true; return nil }
+            if r != wt_averror_eagain() {
+                decodeErrors += 1
+                if draining { finished = true; return nil }
+            }
+            if draining { finished = true; return nil }
+            // Feed the decoder.
+            let rr = av_read_frame(formatContext, packet)
+            if rr < 0 {
+                if rr != wt_averror_eof() { decodeErrors += 1 }
+                draining = true
+                avcodec_send_packet(ctx, nil)
+                continue
+            }
+            defer { av_packet_unref(packet) }
+            if packet.pointee.stream_index != streamIndex { continue }
+            let s = avcodec_send_packet(ctx, packet)
+            if s < 0, s != wt_averror_eagain() { decodeErrors += 1 }
+        }
+    }
+
+    private func convert(_ f: UnsafeMutablePointer<AVFrame>) -> Frame? {
+        let (w, h) = (Int(f.pointee.width), Int(f.pointee.height))
+        guard w > 0, h > 0 else { return nil }
+        let dstFormat = outputFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24
+        sws = sws_getCachedContext(sws, Int32(w), Int32(h), AVPixelFormat(rawValue: f.pointee.format),
+                                   Int32(w), Int32(h), dstFormat, SWS_BILINEAR, nil, nil, nil)
+        guard let sws else { return nil }
+        // swscale's SIMD writers may run a few bytes past the last pixel: convert into a padded
+        // buffer and drop the padding afterwards.
+        var data = [UInt8](repeating: 0, count: w * h * 3 + VideoReader.scalePadding)
+        let ok: Bool = data.withUnsafeMutableBufferPointer { dst in
+            var dstPlanes: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
+            var dstStrides: [Int32] = [Int32(w * 3), 0, 0, 0]
+            return withUnsafePointer(to: &f.pointee.data) { srcData in
+                withUnsafePointer(to: &f.pointee.linesize) { srcLines in
+                    srcData.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sp in
+                        srcLines.withMemoryRebound(to: Int32.self, capacity: 8) { lp in
+                            sws_scale(sws, sp, lp, 0, Int32(h), &dstPlanes, &dstStrides) == Int32(h)
+                        }
+                    }
+                }
+            }
+        }
+        guard ok else { return nil }
+        data.removeLast(VideoReader.scalePadding)
+        var ts: Double
+        let pts = f.pointee.best_effort_timestamp
+        if pts != wt_nopts_value() { ts = Double(pts) * timeBase }
+        else if let last = lastTimestamp { ts = last + (info.fps > 0 ? 1 / info.fps : 1.0 / 30) }
+        else { ts = 0 }
+        lastTimestamp = ts
+        var image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)
+        if info.rotation != 0 { image = image.rotated(clockwise: info.rotation) }
+        defer { framesDecoded += 1 }
+        return Frame(index: framesDecoded, timestamp: ts, image: image)
+    }
+}

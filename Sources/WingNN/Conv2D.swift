@@ -1,0 +1,160 @@
+/// 2-D convolution, `[N, Cin, H, W]` → `[N, Cout, outH, outW]`, square kernel, zero padding, with an
+/// optional fused ReLU.
+///
+/// y[n, o, oy, ox] = act(b[o] + Σ_{c,ky,kx} W[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]).
+/// Computed as im2col + one SGEMM per group of images (groups keep the column buffer ≤ ~32 MB).
+/// Weights `[Cout, Cin, k, k]` are He-normal, biases zero. Buffers are kept between calls; the
+/// returned tensors share them until the next call.
+public final class Conv2D: Layer {
+    public let name: String
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    /// Whether max(0, ·) is applied to the output (fused: saves a pass and a buffer).
+    public let relu: Bool
+    public let weight: Parameter
+    public let bias: Parameter
+    public var parameters: [Parameter] { [weight, bias] }
+
+    private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
+    private var inputGradient = Tensor(zeros: [0])
+    private var col: [Float] = []
+    private var gemmOut: [Float] = []
+    private var dCol: [Float] = []
+    /// Upper bound on floats in the im2col buffer of one group (~32 MB).
+    public var columnBudget = 8 << 20
+    /// Inner-dimension slice of the weight-gradient GEMM.
+    static let innerSlice = 4096
+
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int = 3, stride: Int = 1, padding: Int = 1,
+                relu: Bool = false, rng: inout SeededGenerator) {
+        self.name = name
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernel = kernel; self.stride = stride; self.padding = padding; self.relu = relu
+        let fanIn = inChannels * kernel * kernel
+        weight = Parameter(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel],
+                           value: heNormal(count: outChannels * fanIn, fanIn: fanIn, rng: &rng), decays: true)
+        bias = Parameter(name: "\(name).bias", shape: [outChannels],
+                         value: [Float](repeating: 0, count: outChannels), decays: false)
+    }
+
+    func geometry(_ shape: [Int]) -> ConvGeometry {
+        precondition(shape.count == 4 && shape[1] == inChannels, "\(name): expected [N, \(inChannels), H, W], got \(shape)")
+        return ConvGeometry(channels: inChannels, height: shape[2], width: shape[3],
+                            kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func outputShape(for input: [Int]) -> [Int] {
+        let g = geometry(input)
+        return [input[0], outChannels, g.outHeight, g.outWidth]
+    }
+
+    /// Images per GEMM so that the column buffer stays within `columnBudget`.
+    private func groupSize(_ g: ConvGeometry, batch: Int) -> Int {
+        max(1, min(batch, columnBudget / max(1, g.patchSize * g.positions)))
+    }
+
+    private static func grow(_ a: inout [Float], _ n: Int) {
+        if a.count < n { a = [Float](repeating: 0, count: n) }
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        input = x
+        let g = geometry(x.shape)
+        let (N, P, K, O) = (x.batch, g.positions, g.patchSize, outChannels)
+        let group = groupSize(g, batch: N)
+        output.reuse(as: [N, O, g.outHeight, g.outWidth])
+        Conv2D.grow(&col, K * group * P)
+        if group > 1 { Conv2D.grow(&gemmOut, O * group * P) }
+        let relu = self.relu
+        x.data.withUnsafeBufferPointer { xp in
+        weight.value.withUnsafeBufferPointer { wp in
+        bias.value.withUnsafeBufferPointer { bp in
+        col.withUnsafeMutableBufferPointer { cp in
+        gemmOut.withUnsafeMutableBufferPointer { gp in
+        output.data.withUnsafeMutableBufferPointer { yp in
+            var n0 = 0
+            while n0 < N {
+                let cnt = min(group, N - n0)
+                im2col(g, images: xp.baseAddress! + n0 * inChannels * g.height * g.width, count: cnt, col: cp.baseAddress!)
+                let yOut = yp.baseAddress! + n0 * O * P
+                // With one image [O, P] is already NCHW; otherwise GEMM into [O, cnt·P] and permute.
+                let gemmDst = cnt == 1 ? yOut : gp.baseAddress!
+                BLAS.sgemm(m: O, n: cnt * P, k: K, a: wp.baseAddress!, lda: K, b: cp.baseAddress!, ldb: cnt * P,
+                           c: gemmDst, ldc: cnt * P)
+                for o in 0..<O {
+                    let b = bp[o]
+                    for i in 0..<cnt {
+                        let src = gemmDst + o * cnt * P + i * P
+                        let dst = yOut + (i * O + o) * P
+                        if relu { for p in 0..<P { dst[p] = max(0, src[p] + b) } }
+                        else { for p in 0..<P { dst[p] = src[p] + b } }
+                    }
+                }
+                n0 += cnt
+            }
+        }}}}}}
+        return output
+    }
+
+    public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {
+        let g = geometry(input.shape)
+        let (N, P, K, O) = (input.batch, g.positions, g.patchSize, outChannels)
+        precondition(dOut.shape == [N, O, g.outHeight, g.outWidth], "\(name): dOut shape \(dOut.shape)")
+        let group = groupSize(g, batch: N)
+        let imageSize = inChannels * g.height * g.width
+        if needInputGradient {
+            inputGradient.reuse(as: input.shape)
+            inputGradient.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            Conv2D.grow(&dCol, K * group * P)
+        }
+        Conv2D.grow(&gemmOut, O * group * P)
+        Conv2D.grow(&col, K * group * P)
+        let relu = self.relu
+        input.data.withUnsafeBufferPointer { xp in
+        output.data.withUnsafeBufferPointer { yp in
+        dOut.data.withUnsafeBufferPointer { dop in
+        weight.value.withUnsafeBufferPointer { wp in
+        weight.grad.withUnsafeMutableBufferPointer { dwp in
+        bias.grad.withUnsafeMutableBufferPointer { dbp in
+        col.withUnsafeMutableBufferPointer { cp in
+        gemmOut.withUnsafeMutableBufferPointer { dyp in
+        dCol.withUnsafeMutableBufferPointer { dcp in
+        inputGradient.data.withUnsafeMutableBufferPointer { dxp in
+            var n0 = 0
+            while n0 < N {
+                let cnt = min(group, N - n0)
+                // dY as [O, cnt·P], masked by the fused ReLU.
+                for o in 0..<O {
+                    var s: Float = 0
+                    for i in 0..<cnt {
+                        let at = ((n0 + i) * O + o) * P
+                        let src = dop.baseAddress! + at, y = yp.baseAddress! + at
+                        let dst = dyp.baseAddress! + o * cnt * P + i * P
+                        if relu { for p in 0..<P { let v = y[p] > 0 ? src[p] : 0; dst[p] = v; s += v } }
+                        else { for p in 0..<P { dst[p] = src[p]; s += src[p] } }
+                    }
+                    dbp[o] += s
+                }
+                im2col(g, images: xp.baseAddress! + n0 * imageSize, count: cnt, col: cp.baseAddress!)
+                // dW[O, K] += dY[O, cnt·P] · colᵀ
+                // (in slices of the long inner dimension: OpenBLAS is slow on very long, thin products)
+                var j0 = 0
+                while j0 < cnt * P {
+                    let len = min(Conv2D.innerSlice, cnt * P - j0)
+                    BLAS.sgemm(transB: true, m: O, n: K, k: len, a: dyp.baseAddress! + j0, lda: cnt * P,
+                               b: cp.baseAddress! + j0, ldb: cnt * P, beta: 1, c: dwp.baseAddress!, ldc: K)
+                    j0 += len
+                }
+                if needInputGradient {
+                    // dCol[K, cnt·P] = Wᵀ · dY
+                    BLAS.sgemm(transA: true, m: K, n: cnt * P, k: O, a: wp.baseAddress!, lda: K,
+                               b: dyp.baseAddress!, ldb: cnt * P, c: dcp.baseAddress!, ldc: cnt * P)
+                    col2im(g, col: dcp.baseAddress!, count: cnt, images: dxp.baseAddress! + n0 * imageSize)
+                }
+                n0 += cnt
+            }
+        }}}}}}}}}}
+        input = Tensor(zeros: [0])   // let the producer of x reuse its buffer
+        return needInputGradient ? inputGradient : Tensor(zeros: [0])
+    }
+}

@@ -1,0 +1,74 @@
+/// Fully connected layer, `[N, in]` → `[N, out]`: y = act(x·Wᵀ + b) with W `[out, in]` (He-normal), b zero,
+/// act = ReLU when `relu`, else identity.
+public final class Dense: Layer {
+    public let name: String
+    public let inFeatures: Int, outFeatures: Int
+    /// Whether max(0, ·) is applied to the output (fused).
+    public let relu: Bool
+    public let weight: Parameter
+    public let bias: Parameter
+    public var parameters: [Parameter] { [weight, bias] }
+    private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
+
+    public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {
+        self.relu = relu
+        self.name = name; self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures],
+                           value: heNormal(count: outFeatures * inFeatures, fanIn: inFeatures, rng: &rng), decays: true)
+        bias = Parameter(name: "\(name).bias", shape: [outFeatures],
+                         value: [Float](repeating: 0, count: outFeatures), decays: false)
+    }
+
+    public func outputShape(for input: [Int]) -> [Int] { [input[0], outFeatures] }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 2 && x.shape[1] == inFeatures, "\(name): expected [N, \(inFeatures)], got \(x.shape)")
+        input = x
+        let N = x.batch
+        var y = Tensor(zeros: [N, outFeatures])
+        x.data.withUnsafeBufferPointer { xp in
+        weight.value.withUnsafeBufferPointer { wp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            if N == 1 {
+                BLAS.sgemv(m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: xp.baseAddress!, y: yp.baseAddress!)
+            } else {
+                BLAS.sgemm(transB: true, m: N, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
+                           b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
+            }
+            for n in 0..<N { for o in 0..<outFeatures {
+                let v = yp[n * outFeatures + o] + bias.value[o]
+                yp[n * outFeatures + o] = relu && v < 0 ? 0 : v
+            } }
+        }}}
+        output = y
+        return y
+    }
+
+    /// dW += dYᵀ·x, db += Σ_n dY, dx = dY·W.
+    public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {
+        let N = input.batch
+        precondition(dOut.shape == [N, outFeatures], "\(name): dOut shape \(dOut.shape)")
+        var dx = needInputGradient ? Tensor(zeros: input.shape) : Tensor(zeros: [0])
+        var dOut = dOut
+        if relu {
+            dOut.data.withUnsafeMutableBufferPointer { g in
+                output.data.withUnsafeBufferPointer { y in for i in g.indices where y[i] <= 0 { g[i] = 0 } }
+            }
+        }
+        input.data.withUnsafeBufferPointer { xp in
+        dOut.data.withUnsafeBufferPointer { gp in
+        weight.value.withUnsafeBufferPointer { wp in
+        weight.grad.withUnsafeMutableBufferPointer { dwp in
+        dx.data.withUnsafeMutableBufferPointer { dxp in
+            BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: N, a: gp.baseAddress!, lda: outFeatures,
+                       b: xp.baseAddress!, ldb: inFeatures, beta: 1, c: dwp.baseAddress!, ldc: inFeatures)
+            if needInputGradient {
+                BLAS.sgemm(m: N, n: inFeatures, k: outFeatures, a: gp.baseAddress!, lda: outFeatures,
+                           b: wp.baseAddress!, ldb: inFeatures, c: dxp.baseAddress!, ldc: inFeatures)
+            }
+            for n in 0..<N { for o in 0..<outFeatures { bias.grad[o] += gp[n * outFeatures + o] } }
+        }}}}}
+        return dx
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// Speed of the engine on this machine: `wingtrack bench nn`.
+public struct NetworkBenchmark: Codable, Sendable {
+    public var blas_core: String
+    public var sgemm_peak_gflops: Double
+    public var sgemm_peak_gflops_1thread: Double
+    public var cnn6_forward_ms: Double
+    public var cnn7_forward_ms: Double
+    public var cnn6_forward_gflops: Double
+    public var cnn7_forward_gflops: Double
+    public var cnn6_train_samples_per_s: Double
+    public var cnn7_train_samples_per_s: Double
+    public var cnn6_train_gflops: Double
+    public var cnn7_train_gflops: Double
+    /// Per-layer forward milliseconds at batch 1, one thread: [network: [(layer, ms)]].
+    public var layers: [String: [LayerTime]]
+    public var threads: Int
+
+    public struct LayerTime: Codable, Sendable { public var layer: String; public var ms: Double }
+
+    /// Runs every measurement for about `secondsPerItem` each.
+    public static func run(secondsPerItem: Double = 3) -> NetworkBenchmark {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threads = 1
+        let peak1 = sgemmGFLOPS(seconds: secondsPerItem / 2)
+        BLAS.threads = cores
+        let peak = sgemmGFLOPS(seconds: secondsPerItem / 2)
+        BLAS.threads = 1
+        let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
+        let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
+        BLAS.threads = cores
+        let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2)
+        let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2)
+        let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
+        return NetworkBenchmark(blas_core: BLAS.coreName, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
+                                cnn6_forward_ms: f6, cnn7_forward_ms: f7,
+                                cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
+                                cnn6_train_samples_per_s: t6, cnn7_train_samples_per_s: t7,
+                                cnn6_train_gflops: 6 * mac6 * t6 / 1e9, cnn7_train_gflops: 6 * mac7 * t7 / 1e9,
+                                layers: ["cnn6": l6, "cnn7": l7], threads: cores)
+    }
+
+    /// A readable table of the figures.
+    public var table: String {
+        var s = "OpenBLAS core: \(blas_core); cores: \(threads)\n"
+        s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
+        s += String(format: "CNN-6 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn6_forward_ms, cnn6_forward_gflops)
+        s += String(format: "CNN-7 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn7_forward_ms, cnn7_forward_gflops)
+        s += String(format: "CNN-6 training, batch 64, %d threads: %.0f samples/s (%.0f GFLOP/s)\n", threads, cnn6_train_samples_per_s, cnn6_train_gflops)
+        s += String(format: "CNN-7 training, batch 64, %d threads: %.1f samples/s (%.0f GFLOP/s)\n", threads, cnn7_train_samples_per_s, cnn7_train_gflops)
+        for net in ["cnn6", "cnn7"] {
+            s += "\(net) per layer (ms): " + (layers[net] ?? []).filter { $0.ms >= 0.005 }.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", ") + "\n"
+        }
+        return s
+    }
+
+    static func sgemmGFLOPS(seconds: Double) -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var reps = 0
+        let t0 = Date()
+        repeat {
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                BLAS.sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+            }}}
+            reps += 1
+        } while Date().timeIntervalSince(t0) < seconds
+        return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(t0) / 1e9
+    }
+
+    /// Median total forward time and mean per-layer times at batch 1.
+    static func forwardTime(_ spec: NetworkSpec, seconds: Double) -> (Double, [LayerTime]) {
+        let net = spec.build(seed: 3)
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        for _ in 0..<3 { _ = net.forward(x) }
+        var totals: [Double] = []
+        var per = [Double](repeating: 0, count: net.layers.count)
+        let t0 = Date()
+        repeat {
+            var h = x
+            let s = DispatchTime.now().uptimeNanoseconds
+            for (i, l) in net.layers.enumerated() {
+                let a = DispatchTime.now().uptimeNanoseconds
+                h = l.forward(h)
+                per[i] += Double(DispatchTime.now().uptimeNanoseconds - a) / 1e6
+            }
+            totals.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+        } while Date().timeIntervalSince(t0) < seconds || totals.count < 5
+        totals.sort()
+        return (totals[totals.count / 2], zip(net.layers, per).map { LayerTime(layer: $0.name, ms: $1 / Double(totals.count)) })
+    }
+
+    /// Samples per second of forward + backward + SGD step at batch 64.
+    static func trainRate(_ spec: NetworkSpec, seconds: Double) -> Double {
+        let net = spec.build(seed: 3)
+        let opt = SGD(net.parameters, momentum: 0.9, nesterov: true, weightDecay: 5e-4)
+        let B = 64
+        var rng = SeededGenerator(seed: 9)
+        let x = Tensor(shape: [B, 3, spec.inputSize, spec.inputSize], data: (0..<(B * 3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        let targets = [Float](repeating: Float(spec.inputSize) / 2, count: B * 2 * spec.landmarkCount)
+        let positive = [Bool](repeating: true, count: B)
+        func step() {
+            net.zeroGrad()
+            let out = net.forward(x)
+            let r = landmarkObjective(outputs: out, targets: targets, positive: positive, loss: .wing(w: 10, epsilon: 2), faceWeight: 1)
+            net.backward(r.gradient)
+            clipGradientNorm(net.parameters, maxNorm: 20)
+            opt.step(lr: 1e-4)
+        }
+        step()
+        if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
+            var fw = [Double](repeating: 0, count: net.layers.count), bw = fw
+            var h = x
+            for (i, l) in net.layers.enumerated() { let a = Date(); h = l.forward(h); fw[i] = Date().timeIntervalSince(a) * 1e3 }
+            var g = landmarkObjective(outputs: h, targets: targets, positive: positive, loss: .l2, faceWeight: 1).gradient
+            for (i, l) in net.layers.enumerated().reversed() { let a = Date(); g = l.backward(g, needInputGradient: i > 0); bw[i] = Date().timeIntervalSince(a) * 1e3 }
+            for (i, l) in net.layers.enumerated() { print(String(format: "  %@ fwd %.1f ms bwd %.1f ms", l.name, fw[i], bw[i])) }
+        }
+        var n = 0
+        let t0 = Date()
+        repeat { step(); n += 1 } while Date().timeIntervalSince(t0) < seconds
+        return Double(n * B) / Date().timeIntervalSince(t0)
+    }
+}

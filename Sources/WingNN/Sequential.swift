@@ -1,0 +1,30 @@
+/// Layers applied in order. `backward` runs them in reverse and skips the first layer's input gradient.
+public final class Sequential {
+    public let layers: [Layer]
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    /// Every trainable tensor, in layer order.
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        var h = x
+        for layer in layers { h = layer.forward(h) }
+        return h
+    }
+
+    /// Back-propagates `dOut` (gradient of the loss w.r.t. the last output) and accumulates parameter gradients.
+    public func backward(_ dOut: Tensor) {
+        var g = dOut
+        for (i, layer) in layers.enumerated().reversed() {
+            g = layer.backward(g, needInputGradient: i > 0)
+        }
+    }
+
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Output shape for an input shape, layer by layer.
+    public func outputShape(for input: [Int]) -> [Int] {
+        layers.reduce(input) { $1.outputShape(for: $0) }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import FaceGeometry
+import WingNN
+
+/// How training crops are cut for one stage of the two-stage localiser.
+public struct CropPolicy: Codable, Equatable, Sendable {
+    /// Network input side in pixels (64 for CNN-6, 128 for CNN-7).
+    public var inputSize: Int
+    /// Crop side ÷ the side of the landmarks' bounding square.
+    public var boxScale: Float
+    /// Rotate the face upright (by its eye-line roll) before boxing: stage 2.
+    public var upright: Bool
+    /// Perturbation ranges: uniform in ±rotation (degrees), ±scale (fraction), ±shift (fraction of the side).
+    public var rotationDegrees: Float
+    public var scaleJitter: Float
+    public var shiftJitter: Float
+
+    public init(inputSize: Int, boxScale: Float, upright: Bool, rotationDegrees: Float, scaleJitter: Float, shiftJitter: Float) {
+        self.inputSize = inputSize; self.boxScale = boxScale; self.upright = upright
+        self.rotationDegrees = rotationDegrees; self.scaleJitter = scaleJitter; self.shiftJitter = shiftJitter
+    }
+
+    /// Stage 1: a detector-like or previous-frame box, rotation ±30°, scale ±10 %, shift ±10 %.
+    public static let stage1 = CropPolicy(inputSize: 64, boxScale: 1.2, upright: false, rotationDegrees: 30, scaleJitter: 0.10, shiftJitter: 0.10)
+    /// Stage 2: upright from stage-1 landmarks; perturbation about the size of CNN-6's residual error.
+    public static let stage2 = CropPolicy(inputSize: 128, boxScale: 1.2, upright: true, rotationDegrees: 8, scaleJitter: 0.05, shiftJitter: 0.04)
+
+    /// The crop (centre, side, angle) for a shape, before perturbation.
+    public func nominalCrop(for shape: [Point]) -> (center: Point, side: Float, angle: Float) {
+        let angle: Float = upright ? Landmarks68.roll(shape) : 0
+        let c0 = centroid(shape)
+        let upr = SimilarityTransform(scale: 1, angle: -angle, tx: 0, ty: 0)
+        let box = Box(bounding: shape.map { upr.apply($0 - c0) })
+        let center = upr.inverse.apply(box.center) + c0
+        return (center, box.squareSide * boxScale, angle)
+    }
+}
+
+/// One network input with its target.
+public struct TrainingSample {
+    /// `[3, S, S]` normalised pixels.
+    public var input: [Float]
+    /// 2L values: all x then all y, in input pixels (zeros for negatives).
+    public var target: [Float]
+    public var positive: Bool
+}
+
+/// Photometric augmentation settings.
+public struct Photometric: Codable, Equatable, Sendable {
+    public var enabled = true
+    public var brightness: Float = 25, contrast: Float = 0.3, channelGain: Float = 0.1
+    public var greyscale: Float = 0.1, blur: Float = 0.15, noise: Float = 0.2
+    public init() {}
+    public static let none: Photometric = { var p = Photometric(); p.enabled = false; return p }()
+}
+
+/// Cuts perturbed, augmented crops from a `FaceDataset` — the same geometry the tracker uses.
+public struct SampleGenerator: @unchecked Sendable {
+    public let dataset: FaceDataset
+    public let policy: CropPolicy
+    public let normalization: InputNormalization
+    public var flip = true
+    public var photometric = Photometric()
+    /// Fraction of negatives (background or badly misaligned crops) among generated samples.
+    public var negativeFraction: Float = 0.1
+
+    public init(dataset: FaceDataset, policy: CropPolicy, normalization: InputNormalization = .centeredUnit) {
+        self.dataset = dataset; self.policy = policy; self.normalization = normalization
+    }
+
+    /// A sample of face `index`. With `augment` false: the nominal crop, no flip, no photometry
+    /// (`rng` still drives the box perturbation unless `perturb` is false too).
+    /// `flip` forces (or forbids) the mirror; nil lets `rng` decide when augmenting.
+    public func sample(_ index: Int, rng: inout SeededGenerator, augment: Bool = true, perturb: Bool = true,
+                       negative: Bool = false, flip forcedFlip: Bool? = nil) -> TrainingSample {
+        let S = policy.inputSize
+        let shape = dataset.records[index].landmarks
+        var (center, side, angle) = policy.nominalCrop(for: shape)
+        if perturb {
+            let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
+            angle += u(&rng) * policy.rotationDegrees * .pi / 180
+            side *= 1 + u(&rng) * policy.scaleJitter
+            center = center + Point(u(&rng), u(&rng)) * (policy.shiftJitter * side)
+        }
+        let trueBox = Box(center: center, side: side)
+        if negative {
+            // Background or a badly misaligned box: IoU with the face box below 0.3.
+            for _ in 0..<20 {
+                var c = center, s = side
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0:
+                    let a = Float.random(in: 0..<(2 * .pi), using: &rng)
+                    c = center + Point(cos(a), sin(a)) * (side * Float.random(in: 0.75...1.2, using: &rng))
+                case 1:
+                    s = side * Float.random(in: 0.3...0.45, using: &rng)
+                    c = center + Point(Float.random(in: -0.35...0.35, using: &rng), Float.random(in: -0.35...0.35, using: &rng)) * side
+                default:
+                    s = side * Float.random(in: 2.2...3.2, using: &rng)
+                    c = center + Point(Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -0.5...0.5, using: &rng)) * side
+                }
+                if Box(center: c, side: s).iou(trueBox) < 0.3 { center = c; side = s; break }
+            }
+        }
+        let (W, H) = dataset.sizes[index]
+        let useHalf = side / Float(S) >= 1.8
+        let k: Float = useHalf ? 0.5 : 1
+        let t = SimilarityTransform.crop(center: center * k, side: side * k, angle: angle, outputSize: S)
+        var input = [Float](repeating: 0, count: 3 * S * S)
+        let pixels = useHalf ? dataset.halfImages[index] : dataset.images[index]
+        let (w, h) = useHalf ? (W / 2, H / 2) : (W, H)
+        pixels.withUnsafeBufferPointer { p in
+            input.withUnsafeMutableBufferPointer { d in
+                Warp.crop(PixelView(base: p.baseAddress!, width: w, height: h, channels: 3, rowBytes: w * 3),
+                          imageToCrop: t, size: S, into: d.baseAddress!)
+            }
+        }
+        var pts = shape.map { t.apply($0 * k) }
+        let mirrored = forcedFlip ?? (augment && flip && Bool.random(using: &rng))
+        if mirrored {
+            Augment.flipPlanes(&input, size: S)
+            pts = Landmarks68.flipped(pts, width: Float(S))
+        }
+        if augment, photometric.enabled { Augment.photometric(&input, size: S, settings: photometric, rng: &rng) }
+        let (sc, off) = (normalization.scale, normalization.offset)
+        input.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        let target = negative ? [Float](repeating: 0, count: 136) : pts.map(\.x) + pts.map(\.y)
+        return TrainingSample(input: input, target: target, positive: !negative)
+    }
+}
+
+/// Image-space augmentations on planar float crops `[3, S, S]` with values 0…255.
+public enum Augment {
+    /// Mirrors each plane left–right.
+    public static func flipPlanes(_ x: inout [Float], size S: Int) {
+        x.withUnsafeMutableBufferPointer { p in
+            for row in 0..<(3 * S) {
+                let r = p.baseAddress! + row * S
+                var i = 0, j = S - 1
+                while i < j { let t = r[i]; r[i] = r[j]; r[j] = t; i += 1; j -= 1 }
+            }
+        }
+    }
+
+    public static func photometric(_ x: inout [Float], size S: Int, settings s: Photometric, rng: inout SeededGenerator) {
+        let plane = S * S
+        let contrast = 1 + Float.random(in: -s.contrast...s.contrast, using: &rng)
+        let bright = Float.random(in: -s.brightness...s.brightness, using: &rng)
+        let gains = (0..<3).map { _ in 1 + Float.random(in: -s.channelGain...s.channelGain, using: &rng) }
+        let grey = Float.random(in: 0..<1, using: &rng) < s.greyscale
+        let blur = Float.random(in: 0..<1, using: &rng) < s.blur
+        let noiseSigma: Float = Float.random(in: 0..<1, using: &rng) < s.noise ? Float.random(in: 2...8, using: &rng) : 0
+        x.withUnsafeMutableBufferPointer { p in
+            let b = p.baseAddress!
+            if grey {
+                for i in 0..<plane {
+                    let g = 0.299 * b[i] + 0.587 * b[plane + i] + 0.114 * b[2 * plane + i]
+                    b[i] = g; b[plane + i] = g; b[2 * plane + i] = g
+                }
+            }
+            if blur {
+                var tmp = [Float](repeating: 0, count: plane)
+                for c in 0..<3 {
+                    let q = b + c * plane
+                    for y in 0..<S { for xx in 0..<S {
+                        var acc: Float = 0, n: Float = 0
+                        for dy in -1...1 { for dx in -1...1 {
+                            let yy = y + dy, xq = xx + dx
+                            if yy >= 0, yy < S, xq >= 0, xq < S { acc += q[yy * S + xq]; n += 1 }
+                        }}
+                        tmp[y * S + xx] = acc / n
+                    }}
+                    for i in 0..<plane { q[i] = tmp[i] }
+                }
+            }
+            for c in 0..<3 {
+                let q = b + c * plane, g = gains[c] * contrast
+                for i in 0..<plane {
+                    var v = (q[i] - 128) * g + 128 + bright
+                    if noiseSigma > 0 { v += noiseSigma * rng.normal() }
+                    q[i] = min(255, max(0, v))
+                }
+            }
+        }
+    }
+}

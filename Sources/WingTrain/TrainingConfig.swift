@@ -1,0 +1,34 @@
+import WingNN
+
+/// Everything that defines a training run; stored in the run folder and in the model's provenance.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    public var network: NetworkSpec
+    public var policy: CropPolicy
+    public var loss: LandmarkLoss
+    public var poseBalancing = true
+    public var poseBins = 9
+    public var batchSize = 64
+    /// Samples to train on in total (the budget); the cosine schedule spans it.
+    public var sampleBudget = 600_000
+    public var learningRate: Float = 1e-2
+    public var warmupSteps = 0
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 5e-4
+    /// Global gradient-norm cap (0 = none).
+    public var gradientClip: Float = 20
+    /// Weight of the face-logit cross-entropy.
+    public var faceWeight: Float = 1
+    public var negativeFraction: Float = 0.1
+    public var seed: UInt64 = 1
+    public var checkpointMinutes: Double = 3
+    public var photometric = Photometric()
+    public var flip = true
+    /// BLAS threads (0 = all cores).
+    public var threads = 0
+
+    public init(network: NetworkSpec, policy: CropPolicy, loss: LandmarkLoss) {
+        self.network = network; self.policy = policy; self.loss = loss
+    }
+
+    public var totalSteps: Int { (sampleBudget + batchSize - 1) / batchSize }
+}

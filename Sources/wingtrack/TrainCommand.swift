@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import WingNN
+import WingTrain
+
+/// `wingtrack train`: trains CNN-6 or CNN-7 on a faces68-format folder.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train CNN-6 or CNN-7 on a faces68-format dataset.")
+
+    enum Net: String, ExpressibleByArgument { case cnn6, cnn7 }
+    enum LossName: String, ExpressibleByArgument { case wing, l1, l2, smoothL1 = "smooth-l1", rwing }
+
+    @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
+    @Option(help: "Network: cnn6 or cnn7.") var net: Net = .cnn6
+    @Option(help: "Loss: wing, l1, l2, smooth-l1, rwing.") var loss: LossName = .wing
+    @Option(help: "Wing/RWing width w (input pixels).") var w: Float = 10
+    @Option(help: "Wing/RWing curvature ε.") var epsilon: Float = 2
+    @Option(help: "RWing dead zone r (input pixels).") var r: Float = 0.5
+    @Flag(inversion: .prefixedNo, help: "Pose-based data balancing.") var pdb = true
+    @Option(help: "PDB histogram bins.") var bins = 9
+    @Option(help: "Training samples in total (the budget).") var samples = 600_000
+    @Option(help: "Mini-batch size.") var batch = 64
+    @Option(help: "Base learning rate (cosine schedule to 1% of it).") var lr: Float = 1e-2
+    @Option(help: "Warm-up steps.") var warmup = 0
+    @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
+    @Option(help: "Gradient-norm cap (0 = none).") var clip: Float = 20
+    @Option(help: "Fraction of negative (non-face) crops.") var negatives: Float = 0.1
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Divide every layer's width by this (quick experiments).") var widthDivisor = 1
+    @Option(help: "Use only the first N training faces (quick experiments).") var limit: Int?
+    @Option(help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
+    @Option(help: "Training split name.") var trainSplit = "train"
+    @Option(help: "Validation split name ('' for none).") var valSplit = "val"
+    @Option(help: "BLAS threads (0 = all cores).") var threads = 0
+    @Option(help: "Output folder for best.wtm, last.wtm, last.state, log.jsonl.") var out: String
+    @Flag(help: "Continue from OUT/last.wtm and OUT/last.state.") var resume = false
+    @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
+
+    func validate() throws {
+        guard samples > 0, batch > 0, lr > 0, bins > 0 else { throw ValidationError("--samples, --batch, --lr and --bins must be positive") }
+        guard negatives >= 0, negatives < 1 else { throw ValidationError("--negatives must be in [0, 1)") }
+    }
+
+    func run() throws {
+        let dataURL = URL(fileURLWithPath: data)
+        let outURL = URL(fileURLWithPath: out)
+        let lossValue: LandmarkLoss = switch loss {
+        case .wing: .wing(w: w, epsilon: epsilon)
+        case .l1: .l1
+        case .l2: .l2
+        case .smoothL1: .smoothL1
+        case .rwing: .rectifiedWing(w: w, epsilon: epsilon, r: r)
+        }
+        var spec: NetworkSpec = net == .cnn6 ? .cnn6 : .cnn7
+        if widthDivisor > 1 {
+            spec.name += "/\(widthDivisor)"
+            spec.convChannels = spec.convChannels.map { max(1, $0 / widthDivisor) }
+            spec.hiddenUnits = max(1, spec.hiddenUnits / widthDivisor)
+        }
+        var config = TrainingConfig(network: spec, policy: net == .cnn6 ? .stage1 : .stage2, loss: lossValue)
+        config.poseBalancing = pdb; config.poseBins = bins; config.sampleBudget = samples; config.batchSize = batch
+        config.learningRate = lr; config.warmupSteps = warmup; config.weightDecay = weightDecay; config.gradientClip = clip
+        config.negativeFraction = negatives; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
+
+        let t0 = Date()
+        let trainSet = try FaceDataset(directory: dataURL, splits: [trainSplit], limit: limit)
+        let valSet = valSplit.isEmpty ? nil : try FaceDataset(directory: dataURL, splits: [valSplit])
+        printError(String(format: "loaded %d train and %d val faces in %.1f s", trainSet.count, valSet?.count ?? 0, Date().timeIntervalSince(t0)))
+        let command = CommandLine.arguments.dropFirst().joined(separator: " ")
+        let trainer = try Trainer(config: config, trainSet: trainSet, valSet: valSet, outDirectory: outURL,
+                                  provenance: ["data": dataURL.lastPathComponent, "train_split": trainSplit,
+                                               "command": "wingtrack \(command)", "trained_with": "wingtrack train"])
+        if let pdb = trainer.poseBalancing {
+            printError("PDB: component \(pdb.component), yaw correlation \(pdb.yawCorrelation.map { String(format: "%.3f", $0) } ?? "n/a"), bins \(pdb.binCounts) → \(trainer.epochIndices.count) samples per epoch")
+        }
+        if dumpSamples > 0 {
+            try SampleDump.write(trainer.train, count: dumpSamples, seed: seed, to: outURL.appendingPathComponent("samples"))
+            return
+        }
+        if resume {
+            try trainer.resume()
+            printError("resumed at step \(trainer.step)")
+        }
+        let log = outURL.appendingPathComponent("log.jsonl")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        try trainer.run { p in
+            printError(p.line)
+            if let d = try? JSONEncoder().encode(p) { handle.write(d + Data("\n".utf8)) }
+        }
+        printError(String(format: "done: %d steps, best val NME %.2f%%, in %@", trainer.step, 100 * trainer.bestValNME, outURL.path))
+    }
+}

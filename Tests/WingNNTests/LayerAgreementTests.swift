@@ -1,0 +1,66 @@
+import XCTest
+import TestSupport
+@testable import WingNN
+
+/// The im2col + SGEMM kernels against plain-loop references, on awkward sizes.
+final class LayerAgreementTests: XCTestCase {
+    func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+    }
+
+    func testConvMatchesNaiveLoopsForManyGeometries() {
+        // (channels in, out, H, W, kernel, stride, padding, batch)
+        let cases = [(3, 4, 9, 7, 3, 1, 1, 3), (2, 5, 8, 8, 3, 2, 1, 2), (4, 3, 5, 6, 1, 1, 0, 3),
+                     (3, 2, 11, 9, 5, 2, 2, 1), (1, 6, 4, 4, 3, 1, 0, 3), (2, 2, 3, 3, 3, 3, 1, 2)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(i))
+            for relu in [false, true] {
+                let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.4, stride: c.5, padding: c.6, relu: relu, rng: &rng)
+                conv.bias.value = (0..<c.1).map { Float($0) * 0.1 - 0.2 }
+                let x = random([c.7, c.0, c.2, c.3], seed: UInt64(100 + i))
+                var ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                                kernel: c.4, stride: c.5, padding: c.6)
+                if relu { ref.data = ref.data.map { max(0, $0) } }
+                // Whole batch in one GEMM, and one image per GEMM.
+                for budget in [1 << 20, 1] {
+                    conv.columnBudget = budget
+                    let y = conv.forward(x)
+                    XCTAssertEqual(y.shape, ref.shape)
+                    assertClose(y.data, ref.data, rtol: 1e-4, atol: 1e-4, "conv case \(i) relu \(relu) budget \(budget)")
+                }
+            }
+        }
+    }
+
+    func testMaxPoolMatchesNaiveOnOddSizes() {
+        for (k, s, h, w) in [(2, 2, 7, 5), (2, 2, 8, 8), (3, 2, 9, 7), (2, 1, 4, 5)] {
+            let x = random([3, 2, h, w], seed: UInt64(h * w))
+            let y = MaxPool2D(kernel: k, stride: s).forward(x)
+            let ref = NaiveReference.maxPool(x, kernel: k, stride: s)
+            XCTAssertEqual(y.shape, ref.shape)
+            assertClose(y.data, ref.data, rtol: 0, atol: 0, "pool \(k)/\(s) on \(h)x\(w)")
+        }
+    }
+
+    func testDenseMatchesNaiveForBatchOneAndThree() {
+        var rng = SeededGenerator(seed: 4)
+        let d = Dense(name: "fc", inFeatures: 13, outFeatures: 7, rng: &rng)
+        d.bias.value = (0..<7).map { Float($0) * 0.3 }
+        for n in [1, 3] {
+            let x = random([n, 13], seed: UInt64(n))
+            assertClose(d.forward(x).data, NaiveReference.dense(x, weight: d.weight.value, bias: d.bias.value, outFeatures: 7).data,
+                        rtol: 1e-5, atol: 1e-5, "dense batch \(n)")
+        }
+    }
+
+    func testNetworkShapesAndSizesFollowThePaper() {
+        XCTAssertEqual(NetworkSpec.cnn6.finalSide, 2)
+        XCTAssertEqual(NetworkSpec.cnn7.finalSide, 2)
+        XCTAssertEqual(NetworkSpec.cnn6.build().outputShape(for: [1, 3, 64, 64]), [1, 137])
+        XCTAssertEqual(NetworkSpec.cnn7.build().outputShape(for: [1, 3, 128, 128]), [1, 137])
+        // ≈ 81 M and ≈ 446 M multiply-adds (architecture.md).
+        XCTAssertEqual(Double(NetworkSpec.cnn6.multiplyAdds) / 1e6, 81, accuracy: 3)
+        XCTAssertEqual(Double(NetworkSpec.cnn7.multiplyAdds) / 1e6, 446, accuracy: 10)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+import TestSupport
+import MediaIO
+
+/// End-to-end checks of the built `wingtrack` binary: output, exit codes, one-line errors.
+final class CommandLineTests: XCTestCase {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    var binary: URL {
+        // The test bundle sits beside the products of the same build.
+        var dir = Bundle(for: CommandLineTests.self).bundleURL
+        while dir.pathExtension == "xctest" || dir.lastPathComponent == "Contents" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("wingtrack")
+    }
+
+    var sample: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/grace_hopper.mp4").path
+    }
+
+    func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testInfoJSONOnTheSample() throws {
+        let r = try run(["info", "--count", "--json", sample])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        struct Info: Decodable {
+            var width: Int; var height: Int; var rotation: Int; var codec: String; var pix_fmt: String
+            var fps: Double; var duration_s: Double; var frames_decoded: Int; var decode_errors: Int; var has_audio: Bool; var decode_fps: Double
+        }
+        let info = try JSONDecoder().decode(Info.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(info.width, 640); XCTAssertEqual(info.height, 480)
+        XCTAssertEqual(info.codec, "h264"); XCTAssertEqual(info.pix_fmt, "yuv420p")
+        XCTAssertEqual(info.frames_decoded, 180); XCTAssertEqual(info.decode_errors, 0)
+        XCTAssertEqual(info.fps, 30, accuracy: 1e-6); XCTAssertTrue(info.has_audio)
+        XCTAssertGreaterThan(info.decode_fps, 0)
+    }
+
+    func testBLASLineNamesTheCore() throws {
+        let r = try run(["info", "--blas"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.hasPrefix("OpenBLAS core "), r.stdout)
+    }
+
+    func testMissingAndBrokenInputsGiveOneLineEachAndExitOne() throws {
+        let dir = try temporaryDirectory(self)
+        let broken = dir.appendingPathComponent("broken.mp4")
+        try Data("not a video".utf8).write(to: broken)
+        let missing = dir.appendingPathComponent("missing.mp4").path
+        let r = try run(["info", missing, broken.path, sample])
+        XCTAssertEqual(r.status, 1)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, r.stderr)
+        XCTAssertTrue(lines[0].contains("\(missing): no such file"), String(lines[0]))
+        XCTAssertTrue(lines[1].contains("\(broken.path): cannot open"), String(lines[1]))
+        XCTAssertTrue(r.stdout.contains("640x480"), "the good file is still reported")
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        XCTAssertEqual(try run(["info", "--no-such-flag"]).status, 2)
+        XCTAssertEqual(try run(["frobnicate"]).status, 2)
+        XCTAssertEqual(try run(["info"]).status, 2)
+        let r = try run(["train", "--data", "x", "--out", "y", "--samples", "0"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("must be positive"), r.stderr)
+    }
+
+    func testTrainOnAMissingDatasetNamesTheFile() throws {
+        let dir = try temporaryDirectory(self)
+        let r = try run(["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("run").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("none/landmarks.csv: cannot read"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1)
+    }
+}
