@@ -27,8 +27,9 @@ let package = Package(
         .target(name: "WingNN", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "FaceGeometry", swiftSettings: fastMath),
         .target(name: "WingTrain", dependencies: ["WingNN", "FaceGeometry", "MediaIO"], swiftSettings: fastMath),
+        .target(name: "WingTracker", dependencies: ["WingNN", "FaceGeometry", "MediaIO"], swiftSettings: fastMath),
         .executableTarget(name: "wingtrack", dependencies: [
-            "MediaIO", "WingNN", "FaceGeometry", "WingTrain",
+            "MediaIO", "WingNN", "FaceGeometry", "WingTrain", "WingTracker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -68,3 +68,42 @@ public enum Warp {
         return out
     }
 }
+
+extension Warp {
+    /// Like `crop`, but first halves (2×2 box filter) the region under the crop while the crop would
+    /// shrink the image by 1.8× or more, so that strong downscaling does not alias — the same
+    /// filtering the training crops got. Exact in the pixel-corner convention.
+    public static func cropPrefiltered(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int,
+                                       into dst: UnsafeMutablePointer<Float>) {
+        var shrink = 1 / imageToCrop.scale
+        guard shrink >= 1.8 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
+        // The region of the source under the crop (its rotated square's bounding box, plus a margin).
+        let inv = imageToCrop.inverse
+        let s = Float(size)
+        let corners = [Point(0, 0), Point(s, 0), Point(0, s), Point(s, s)].map(inv.apply)
+        let b = Box(bounding: corners)
+        let x0 = max(0, Int(b.minX.rounded(.down)) - 2) & ~1, y0 = max(0, Int(b.minY.rounded(.down)) - 2) & ~1
+        let x1 = min(src.width, Int(b.maxX.rounded(.up)) + 2), y1 = min(src.height, Int(b.maxY.rounded(.up)) + 2)
+        guard x1 - x0 >= 2, y1 - y0 >= 2 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
+        var region = PixelView(base: src.base + y0 * src.rowBytes + x0 * src.channels, width: x1 - x0, height: y1 - y0,
+                               channels: src.channels, rowBytes: src.rowBytes)
+        // Image → region coordinates: shift by the region's origin.
+        var t = imageToCrop.after(SimilarityTransform(a: 1, b: 0, tx: Float(x0), ty: Float(y0)))
+        var buffer = halve(region)
+        shrink /= 2
+        t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
+        var (w, h) = (region.width / 2, region.height / 2)
+        while shrink >= 1.8, w >= 4, h >= 4 {
+            buffer = buffer.withUnsafeBufferPointer {
+                halve(PixelView(base: $0.baseAddress!, width: w, height: h, channels: src.channels, rowBytes: w * src.channels))
+            }
+            (w, h) = (w / 2, h / 2)
+            shrink /= 2
+            t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
+        }
+        buffer.withUnsafeBufferPointer {
+            region = PixelView(base: $0.baseAddress!, width: w, height: h, channels: src.channels, rowBytes: w * src.channels)
+            crop(region, imageToCrop: t, size: size, into: dst)
+        }
+    }
+}

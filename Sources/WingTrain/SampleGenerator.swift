@@ -27,12 +27,7 @@ public struct CropPolicy: Codable, Equatable, Sendable {
 
     /// The crop (centre, side, angle) for a shape, before perturbation.
     public func nominalCrop(for shape: [Point]) -> (center: Point, side: Float, angle: Float) {
-        let angle: Float = upright ? Landmarks68.roll(shape) : 0
-        let c0 = centroid(shape)
-        let upr = SimilarityTransform(scale: 1, angle: -angle, tx: 0, ty: 0)
-        let box = Box(bounding: shape.map { upr.apply($0 - c0) })
-        let center = upr.inverse.apply(box.center) + c0
-        return (center, box.squareSide * boxScale, angle)
+        FaceCrop.around(shape, boxScale: boxScale, upright: upright)
     }
 }
 

@@ -1,0 +1,88 @@
+import Foundation
+import FaceGeometry
+import WingNN
+
+/// The paper's two-stage localiser.
+///
+/// From a face box (a detector's, calibrated to the landmarks' bounding square, or the previous
+/// frame's landmarks): a similarity crop 64×64 → CNN-6 → coarse landmarks; their eye-line roll and
+/// upright box → a rotation-corrected crop 128×128 → CNN-7 → 68 landmarks in image coordinates,
+/// plus the face score (sigmoid of CNN-7's face logit). Not thread-safe (networks keep buffers):
+/// one localiser per thread.
+public final class Localizer {
+    public struct Result: Sendable {
+        /// 68 points in image coordinates.
+        public var landmarks: [Point]
+        /// Probability that the final crop shows a face (0…1).
+        public var faceScore: Float
+        /// CNN-6's landmarks (image coordinates).
+        public var coarse: [Point]
+        public var coarseFaceScore: Float
+    }
+
+    public let stage1: ModelFile.Loaded
+    public let stage2: ModelFile.Loaded?
+    /// Crop side ÷ the landmarks' bounding-square side, per stage (as trained).
+    public var boxScale1: Float = 1.2
+    public var boxScale2: Float = 1.2
+
+    /// - Parameter stage2: nil runs CNN-6 alone (its landmarks are then the result).
+    public init(stage1: ModelFile.Loaded, stage2: ModelFile.Loaded?) {
+        self.stage1 = stage1
+        self.stage2 = stage2
+        if let p = Localizer.policy(of: stage1) { boxScale1 = p.boxScale }
+        if let s2 = stage2, let p = Localizer.policy(of: s2) { boxScale2 = p.boxScale }
+    }
+
+    /// Loads `cnn6.wtm` and `cnn7.wtm` from a folder (CNN-7 optional when `requireStage2` is false).
+    public convenience init(modelsDirectory dir: URL, requireStage2: Bool = true) throws {
+        let s1 = try ModelFile.load(dir.appendingPathComponent("cnn6.wtm"))
+        let url2 = dir.appendingPathComponent("cnn7.wtm")
+        let s2 = (requireStage2 || FileManager.default.fileExists(atPath: url2.path)) ? try ModelFile.load(url2) : nil
+        self.init(stage1: s1, stage2: s2)
+    }
+
+    static func policy(of m: ModelFile.Loaded) -> CropPolicyRecord? {
+        guard let json = m.header.provenance["policy"], let d = json.data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode(CropPolicyRecord.self, from: d)
+    }
+
+    /// The part of a stored crop policy the localiser needs.
+    struct CropPolicyRecord: Decodable { var boxScale: Float }
+
+    /// Runs one network on the crop of `image` given by `imageToCrop`; returns its landmarks mapped
+    /// back to the image and its face probability.
+    public func run(_ model: ModelFile.Loaded, on image: PixelView, imageToCrop: SimilarityTransform) -> ([Point], Float) {
+        let spec = model.header.spec
+        let S = spec.inputSize
+        var input = Tensor(zeros: [1, 3, S, S])
+        input.data.withUnsafeMutableBufferPointer { Warp.cropPrefiltered(image, imageToCrop: imageToCrop, size: S, into: $0.baseAddress!) }
+        let (sc, off) = (model.header.input.scale, model.header.input.offset)
+        input.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        let out = model.network.forward(input).data
+        let L = spec.landmarkCount
+        let back = imageToCrop.inverse
+        let pts = (0..<L).map { back.apply(Point(out[$0], out[L + $0])) }
+        let score = spec.faceLogit ? 1 / (1 + exp(-out[2 * L])) : 1
+        return (pts, score)
+    }
+
+    /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square
+    /// convention), with the face rolled by `roll` radians (0 for a detector box).
+    public func localize(_ image: PixelView, box: Box, roll: Float = 0) -> Result {
+        let s1 = SimilarityTransform.crop(center: box.center, side: box.squareSide * boxScale1, angle: roll,
+                                          outputSize: stage1.header.spec.inputSize)
+        let (coarse, score1) = run(stage1, on: image, imageToCrop: s1)
+        guard let stage2 else { return Result(landmarks: coarse, faceScore: score1, coarse: coarse, coarseFaceScore: score1) }
+        return refine(image, from: coarse, coarseScore: score1)
+    }
+
+    /// Stage 2 alone: the upright crop around `shape` → CNN-7.
+    public func refine(_ image: PixelView, from shape: [Point], coarseScore: Float = 1) -> Result {
+        guard let stage2 else { return Result(landmarks: shape, faceScore: coarseScore, coarse: shape, coarseFaceScore: coarseScore) }
+        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
+        let t = SimilarityTransform.crop(center: center, side: side, angle: angle, outputSize: stage2.header.spec.inputSize)
+        let (pts, score) = run(stage2, on: image, imageToCrop: t)
+        return Result(landmarks: pts, faceScore: score, coarse: shape, coarseFaceScore: coarseScore)
+    }
+}

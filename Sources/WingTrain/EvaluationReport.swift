@@ -1,0 +1,122 @@
+import Foundation
+import FaceGeometry
+
+/// Landmark accuracy of one method on a set of faces: NME (inter-ocular and inter-pupil), failure
+/// rates, AUC of the CED curve, per source and per landmark group.
+public struct EvaluationReport: Codable, Sendable {
+    public struct Summary: Codable, Sendable {
+        public var count: Int
+        public var nme_io_mean: Float
+        public var nme_io_median: Float
+        public var nme_ip_mean: Float
+        public var nme_ip_median: Float
+        public var failure_008: Float
+        public var failure_010: Float
+        public var auc_008: Float
+
+        public init(io: [Float], ip: [Float]) {
+            count = io.count
+            nme_io_mean = Metrics.mean(io); nme_io_median = Metrics.median(io)
+            nme_ip_mean = Metrics.mean(ip); nme_ip_median = Metrics.median(ip)
+            failure_008 = Metrics.failureRate(io, threshold: 0.08); failure_010 = Metrics.failureRate(io, threshold: 0.10)
+            auc_008 = Metrics.auc(io, limit: 0.08)
+        }
+    }
+
+    public var method: String
+    public var count: Int
+    public var nme_io_mean: Float
+    public var nme_io_median: Float
+    public var nme_ip_mean: Float
+    public var nme_ip_median: Float
+    public var failure_008: Float
+    public var failure_010: Float
+    public var auc_008: Float
+    public var sources: [String: Summary]
+    /// Mean error of each landmark group ÷ inter-ocular distance.
+    public var groups: [String: Float]
+    /// Inter-ocular NME of every face, in dataset order (for CED curves).
+    public var errors: [Float]
+
+    /// Measures `predict(i)` (68 points in the image of face i) against the dataset's landmarks.
+    public init(method: String, dataset: FaceDataset, predict: (Int) -> [Point]) {
+        var io: [Float] = [], ip: [Float] = []
+        var bySource: [String: ([Float], [Float])] = [:]
+        var groupSums = [Float](repeating: 0, count: Landmarks68.groups.count)
+        for i in 0..<dataset.count {
+            let truth = dataset.records[i].landmarks
+            let pred = predict(i)
+            let e = Metrics.nmeInterOcular(pred, truth), p = Metrics.nmeInterPupil(pred, truth)
+            io.append(e); ip.append(p)
+            bySource[dataset.records[i].source, default: ([], [])].0.append(e)
+            bySource[dataset.records[i].source, default: ([], [])].1.append(p)
+            let iod = truth[36].distance(to: truth[45])
+            for (g, group) in Landmarks68.groups.enumerated() {
+                groupSums[g] += Metrics.meanError(pred, truth, indices: group.range) / iod
+            }
+        }
+        let all = Summary(io: io, ip: ip)
+        self.method = method
+        count = all.count
+        nme_io_mean = all.nme_io_mean; nme_io_median = all.nme_io_median
+        nme_ip_mean = all.nme_ip_mean; nme_ip_median = all.nme_ip_median
+        failure_008 = all.failure_008; failure_010 = all.failure_010; auc_008 = all.auc_008
+        sources = bySource.mapValues { Summary(io: $0.0, ip: $0.1) }
+        groups = Dictionary(uniqueKeysWithValues: Landmarks68.groups.enumerated().map { ($1.name, groupSums[$0] / Float(max(1, io.count))) })
+        errors = io
+    }
+
+    /// A Markdown table row set: overall, then each source.
+    public func markdownRows() -> [String] {
+        func row(_ name: String, _ s: Summary) -> String {
+            String(format: "| %@ | %@ | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.3f |", method, name, s.count, 100 * s.nme_io_mean,
+                   100 * s.nme_io_median, 100 * s.nme_ip_mean, 100 * s.failure_008, 100 * s.failure_010, s.auc_008)
+        }
+        let overall = Summary(count: count, nme_io_mean: nme_io_mean, nme_io_median: nme_io_median, nme_ip_mean: nme_ip_mean,
+                              nme_ip_median: nme_ip_median, failure_008: failure_008, failure_010: failure_010, auc_008: auc_008)
+        return [row("all", overall)] + sources.keys.sorted().map { row($0, sources[$0]!) }
+    }
+
+    public static let markdownHeader = """
+    | method | faces | n | NME io mean % | NME io median % | NME ip mean % | fail@0.08 % | fail@0.10 % | AUC@0.08 |
+    |---|---|---:|---:|---:|---:|---:|---:|---:|
+    """
+}
+
+extension EvaluationReport.Summary {
+    init(count: Int, nme_io_mean: Float, nme_io_median: Float, nme_ip_mean: Float, nme_ip_median: Float,
+         failure_008: Float, failure_010: Float, auc_008: Float) {
+        self.count = count; self.nme_io_mean = nme_io_mean; self.nme_io_median = nme_io_median
+        self.nme_ip_mean = nme_ip_mean; self.nme_ip_median = nme_ip_median
+        self.failure_008 = failure_008; self.failure_010 = failure_010; self.auc_008 = auc_008
+    }
+}
+
+/// Cumulative error distribution curves as a small standalone SVG.
+public enum CEDPlot {
+    public static func svg(_ curves: [(name: String, errors: [Float])], limit: Float = 0.10, title: String) -> String {
+        let (W, H, m) = (640.0, 420.0, 50.0)
+        let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"]
+        func x(_ t: Double) -> Double { m + (W - 2 * m) * t / Double(limit) }
+        func y(_ f: Double) -> Double { H - m - (H - 2 * m) * f }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(W))\" height=\"\(Int(H))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        s += "<text x=\"\(W / 2)\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(title)</text>\n"
+        for i in 0...5 {
+            let t = Double(limit) * Double(i) / 5, f = Double(i) / 5
+            s += "<line x1=\"\(x(t))\" y1=\"\(y(0))\" x2=\"\(x(t))\" y2=\"\(y(1))\" stroke=\"#ddd\"/>\n"
+            s += "<line x1=\"\(x(0))\" y1=\"\(y(f))\" x2=\"\(x(Double(limit)))\" y2=\"\(y(f))\" stroke=\"#ddd\"/>\n"
+            s += "<text x=\"\(x(t))\" y=\"\(H - m + 16)\" text-anchor=\"middle\">\(String(format: "%.2f", t))</text>\n"
+            s += "<text x=\"\(m - 6)\" y=\"\(y(f) + 4)\" text-anchor=\"end\">\(String(format: "%.1f", f))</text>\n"
+        }
+        s += "<text x=\"\(W / 2)\" y=\"\(H - 10)\" text-anchor=\"middle\">NME (inter-ocular)</text>\n"
+        s += "<text x=\"14\" y=\"\(H / 2)\" transform=\"rotate(-90 14 \(H / 2))\" text-anchor=\"middle\">fraction of faces</text>\n"
+        for (k, c) in curves.enumerated() {
+            let pts = Metrics.ced(c.errors, limit: limit, steps: 200).map { "\(x(Double($0.threshold))),\(y(Double($0.fraction)))" }
+            let color = colors[k % colors.count]
+            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(pts.joined(separator: " "))\"/>\n"
+            s += "<text x=\"\(m + 10)\" y=\"\(m + 16 * Double(k + 1))\" fill=\"\(color)\">\(c.name)</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import FaceGeometry
+import WingNN
+import WingTrain
+import WingTracker
+
+/// `wingtrack evaluate`: accuracy of the shipped (or given) networks on a faces68-format folder.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate",
+        abstract: "Measure landmark accuracy: the two-stage pipeline from a perturbed detector-like box, and each network alone.")
+
+    @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
+    @Option(help: "Split to evaluate.") var split = "val"
+    @Option(help: "Folder with cnn6.wtm and cnn7.wtm.") var models = "models"
+    @Option(help: "Seed of the box perturbations.") var seed: UInt64 = 7
+    @Option(help: "Box perturbation: ± this fraction of the side in shift and in scale.") var jitter: Float = 0.10
+    @Flag(help: "JSON output (the two-stage report, with each network alone under 'networks_alone').") var json = false
+    @Option(help: "Also write a Markdown table here.") var report: String?
+    @Option(help: "Also write CED curves (SVG) here.") var svg: String?
+
+    func run() throws {
+        BLAS.threads = 1
+        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
+        let localizer = try Localizer(modelsDirectory: URL(fileURLWithPath: models), requireStage2: false)
+        func boxFor(_ i: Int) -> Box {
+            var rng = SeededGenerator(seed: seed &+ UInt64(i))
+            let (c, side, _) = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: false)
+            let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
+            let s = side * (1 + jitter * u(&rng))
+            return Box(center: c + Point(u(&rng), u(&rng)) * (jitter * side), side: s)
+        }
+        func view<R>(_ i: Int, _ body: (PixelView) -> R) -> R {
+            let (w, h) = ds.sizes[i]
+            return ds.images[i].withUnsafeBufferPointer { body(PixelView(base: $0.baseAddress!, width: w, height: h, channels: 3, rowBytes: w * 3)) }
+        }
+        var reports: [EvaluationReport] = []
+        let t0 = Date()
+        if localizer.stage2 != nil {
+            reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
+        }
+        let cnn6Only = Localizer(stage1: localizer.stage1, stage2: nil)
+        reports.append(EvaluationReport(method: "cnn6 alone", dataset: ds) { i in view(i) { cnn6Only.localize($0, box: boxFor(i)).landmarks } })
+        if localizer.stage2 != nil {
+            // CNN-7 alone from the ground-truth upright box, perturbed like its training crops.
+            reports.append(EvaluationReport(method: "cnn7 alone (GT box)", dataset: ds) { i in
+                var rng = SeededGenerator(seed: seed &+ UInt64(i))
+                let truth = ds.records[i].landmarks
+                let jittered = SimilarityTransform(scale: 1 + 0.03 * Float.random(in: -1...1, using: &rng),
+                                                   angle: 5 * .pi / 180 * Float.random(in: -1...1, using: &rng), tx: 0, ty: 0)
+                let c = centroid(truth)
+                let shape = truth.map { jittered.apply($0 - c) + c }
+                return view(i) { localizer.refine($0, from: shape).landmarks }
+            })
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        if json {
+            var top = try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports[0])) as! [String: Any]
+            top.removeValue(forKey: "errors")
+            var alone: [String: Any] = [:]
+            for r in reports.dropFirst() {
+                var o = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
+                o.removeValue(forKey: "errors")
+                alone[r.method] = o
+            }
+            top["networks_alone"] = alone
+            top["split"] = split
+            top["seconds"] = seconds
+            print(String(data: try JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys]), encoding: .utf8)!)
+        } else {
+            print(EvaluationReport.markdownHeader)
+            for r in reports { r.markdownRows().forEach { print($0) } }
+            print(String(format: "(%d faces of split '%@', %.1f s)", ds.count, split, seconds))
+        }
+        if let report {
+            let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"
+            try md.write(toFile: report, atomically: true, encoding: .utf8)
+        }
+        if let svg {
+            try CEDPlot.svg(reports.map { ($0.method, $0.errors) }, title: "CED on \(split) (\(ds.count) faces)")
+                .write(toFile: svg, atomically: true, encoding: .utf8)
+        }
+    }
+}
