@@ -27,9 +27,10 @@ let package = Package(
         .target(name: "WingNN", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "FaceGeometry", swiftSettings: fastMath),
         .target(name: "WingTrain", dependencies: ["WingNN", "FaceGeometry", "MediaIO"], swiftSettings: fastMath),
-        .target(name: "WingTracker", dependencies: ["WingNN", "FaceGeometry", "MediaIO"], swiftSettings: fastMath),
+        .target(name: "FaceDetect", dependencies: ["FaceGeometry"], resources: [.copy("Cascades")], swiftSettings: fastMath),
+        .target(name: "WingTracker", dependencies: ["WingNN", "FaceGeometry", "FaceDetect", "MediaIO"], swiftSettings: fastMath),
         .executableTarget(name: "wingtrack", dependencies: [
-            "MediaIO", "WingNN", "FaceGeometry", "WingTrain", "WingTracker",
+            "MediaIO", "WingNN", "FaceGeometry", "FaceDetect", "WingTrain", "WingTracker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -37,6 +38,7 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
         .testTarget(name: "WingNNTests", dependencies: ["WingNN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FaceGeometryTests", dependencies: ["FaceGeometry", "TestSupport"]),
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingTrainTests", dependencies: ["WingTrain", "WingNN", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingtrackCLITests", dependencies: ["wingtrack", "MediaIO", "TestSupport"]),
     ],

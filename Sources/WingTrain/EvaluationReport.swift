@@ -24,19 +24,33 @@ public struct EvaluationReport: Codable, Sendable {
     }
 
     public var method: String
-    public var count: Int
-    public var nme_io_mean: Float
-    public var nme_io_median: Float
-    public var nme_ip_mean: Float
-    public var nme_ip_median: Float
-    public var failure_008: Float
-    public var failure_010: Float
-    public var auc_008: Float
+    /// Figures over all faces (encoded at the top level of the JSON).
+    public var overall: Summary
     public var sources: [String: Summary]
     /// Mean error of each landmark group ÷ inter-ocular distance.
     public var groups: [String: Float]
     /// Inter-ocular NME of every face, in dataset order (for CED curves).
     public var errors: [Float]
+
+    enum CodingKeys: String, CodingKey { case method, sources, groups, errors }
+
+    public func encode(to encoder: Encoder) throws {
+        try overall.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(method, forKey: .method)
+        try c.encode(sources, forKey: .sources)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(errors, forKey: .errors)
+    }
+
+    public init(from decoder: Decoder) throws {
+        overall = try Summary(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(String.self, forKey: .method)
+        sources = try c.decode([String: Summary].self, forKey: .sources)
+        groups = try c.decode([String: Float].self, forKey: .groups)
+        errors = try c.decode([Float].self, forKey: .errors)
+    }
 
     /// Measures `predict(i)` (68 points in the image of face i) against the dataset's landmarks.
     public init(method: String, dataset: FaceDataset, predict: (Int) -> [Point]) {
@@ -55,12 +69,8 @@ public struct EvaluationReport: Codable, Sendable {
                 groupSums[g] += Metrics.meanError(pred, truth, indices: group.range) / iod
             }
         }
-        let all = Summary(io: io, ip: ip)
         self.method = method
-        count = all.count
-        nme_io_mean = all.nme_io_mean; nme_io_median = all.nme_io_median
-        nme_ip_mean = all.nme_ip_mean; nme_ip_median = all.nme_ip_median
-        failure_008 = all.failure_008; failure_010 = all.failure_010; auc_008 = all.auc_008
+        overall = Summary(io: io, ip: ip)
         sources = bySource.mapValues { Summary(io: $0.0, ip: $0.1) }
         groups = Dictionary(uniqueKeysWithValues: Landmarks68.groups.enumerated().map { ($1.name, groupSums[$0] / Float(max(1, io.count))) })
         errors = io
@@ -72,8 +82,6 @@ public struct EvaluationReport: Codable, Sendable {
             String(format: "| %@ | %@ | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.3f |", method, name, s.count, 100 * s.nme_io_mean,
                    100 * s.nme_io_median, 100 * s.nme_ip_mean, 100 * s.failure_008, 100 * s.failure_010, s.auc_008)
         }
-        let overall = Summary(count: count, nme_io_mean: nme_io_mean, nme_io_median: nme_io_median, nme_ip_mean: nme_ip_mean,
-                              nme_ip_median: nme_ip_median, failure_008: failure_008, failure_010: failure_010, auc_008: auc_008)
         return [row("all", overall)] + sources.keys.sorted().map { row($0, sources[$0]!) }
     }
 
@@ -81,15 +89,6 @@ public struct EvaluationReport: Codable, Sendable {
     | method | faces | n | NME io mean % | NME io median % | NME ip mean % | fail@0.08 % | fail@0.10 % | AUC@0.08 |
     |---|---|---:|---:|---:|---:|---:|---:|---:|
     """
-}
-
-extension EvaluationReport.Summary {
-    init(count: Int, nme_io_mean: Float, nme_io_median: Float, nme_ip_mean: Float, nme_ip_median: Float,
-         failure_008: Float, failure_010: Float, auc_008: Float) {
-        self.count = count; self.nme_io_mean = nme_io_mean; self.nme_io_median = nme_io_median
-        self.nme_ip_mean = nme_ip_mean; self.nme_ip_median = nme_ip_median
-        self.failure_008 = failure_008; self.failure_010 = failure_010; self.auc_008 = auc_008
-    }
 }
 
 /// Cumulative error distribution curves as a small standalone SVG.

@@ -215,6 +215,15 @@ public final class Trainer {
         guard rename(tmp.path, url.path) == 0 else { throw DatasetError(message: "\(url.path): cannot write the training state") }
     }
 
+    /// Replaces the network's weights by those of a model file of the same architecture.
+    public func loadWeights(_ url: URL) throws {
+        let loaded = try ModelFile.load(url)
+        guard loaded.header.spec == config.network else {
+            throw DatasetError(message: "\(url.path): architecture \(loaded.header.spec.name) differs from this run's \(config.network.name)")
+        }
+        for (dst, src) in zip(network.parameters, loaded.network.parameters) { dst.value = src.value }
+    }
+
     /// Continues from `last.wtm` + `last.state` in the run folder.
     public func resume() throws {
         let loaded = try ModelFile.load(outDirectory.appendingPathComponent("last.wtm"))

@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "BLAS threads (0 = all cores).") var threads = 0
     @Option(help: "Output folder for best.wtm, last.wtm, last.state, log.jsonl.") var out: String
     @Flag(help: "Continue from OUT/last.wtm and OUT/last.state.") var resume = false
+    @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule.") var initFrom: String?
     @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
 
     func validate() throws {
@@ -76,6 +77,10 @@ struct TrainCommand: ParsableCommand {
         if dumpSamples > 0 {
             try SampleDump.write(trainer.train, count: dumpSamples, seed: seed, to: outURL.appendingPathComponent("samples"))
             return
+        }
+        if let initFrom {
+            try trainer.loadWeights(URL(fileURLWithPath: initFrom))
+            printError("initialised from \(initFrom)")
         }
         if resume {
             try trainer.resume()

@@ -1,0 +1,118 @@
+import Foundation
+
+/// An 8-bit grey image, row-major, `width` bytes per row.
+public struct GreyImage: Sendable {
+    public var width: Int, height: Int
+    public var pixels: [UInt8]
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height, "GreyImage: size mismatch")
+        self.width = width; self.height = height; self.pixels = pixels
+    }
+
+    /// Luma of packed RGB (or BGR when `bgr`): 0.299 R + 0.587 G + 0.114 B, rounded.
+    public init(rgb: UnsafePointer<UInt8>, width: Int, height: Int, rowBytes: Int, bgr: Bool = false) {
+        var p = [UInt8](repeating: 0, count: width * height)
+        let (ri, bi) = bgr ? (2, 0) : (0, 2)
+        for y in 0..<height {
+            let row = rgb + y * rowBytes
+            for x in 0..<width {
+                let v = 4899 * Int(row[3 * x + ri]) + 9617 * Int(row[3 * x + 1]) + 1868 * Int(row[3 * x + bi])
+                p[y * width + x] = UInt8((v + 8192) >> 14)
+            }
+        }
+        self.init(width: width, height: height, pixels: p)
+    }
+
+    /// Bilinear resize (OpenCV's INTER_LINEAR sampling: source = (dst + 0.5)·scale − 0.5), with
+    /// per-column taps computed once and 8-bit fixed-point weights.
+    public func resized(width w: Int, height h: Int) -> GreyImage {
+        let sx = Float(width) / Float(w), sy = Float(height) / Float(h)
+        var x0s = [Int](repeating: 0, count: w), x1s = x0s, axs = [Int32](repeating: 0, count: w)
+        for x in 0..<w {
+            let fx = max(0, (Float(x) + 0.5) * sx - 0.5)
+            let x0 = min(Int(fx), width - 1)
+            x0s[x] = x0; x1s[x] = min(x0 + 1, width - 1); axs[x] = Int32(((fx - Float(x0)) * 256).rounded())
+        }
+        var out = [UInt8](repeating: 0, count: w * h)
+        pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+        x0s.withUnsafeBufferPointer { X0 in x1s.withUnsafeBufferPointer { X1 in axs.withUnsafeBufferPointer { AX in
+            for y in 0..<h {
+                let fy = max(0, (Float(y) + 0.5) * sy - 0.5)
+                let y0 = min(Int(fy), height - 1), y1 = min(y0 + 1, height - 1)
+                let ay = Int32(((fy - Float(y0)) * 256).rounded())
+                let r0 = src.baseAddress! + y0 * width, r1 = src.baseAddress! + y1 * width
+                let d = dst.baseAddress! + y * w
+                for x in 0..<w {
+                    let a = AX[x]
+                    let top = Int32(r0[X0[x]]) * (256 - a) + Int32(r0[X1[x]]) * a
+                    let bot = Int32(r1[X0[x]]) * (256 - a) + Int32(r1[X1[x]]) * a
+                    d[x] = UInt8((top * (256 - ay) + bot * ay + 32768) >> 16)
+                }
+            }
+        }}}}}
+        return GreyImage(width: w, height: h, pixels: out)
+    }
+
+    /// Left–right mirror.
+    public func mirrored() -> GreyImage {
+        var out = pixels
+        for y in 0..<height { for x in 0..<width { out[y * width + x] = pixels[y * width + width - 1 - x] } }
+        return GreyImage(width: width, height: height, pixels: out)
+    }
+}
+
+/// Multi-scale sliding-window detection with one cascade, as OpenCV's `detectMultiScale`: the image is
+/// shrunk by `scaleFactor` per level, every window position is tried (every second one below 2×),
+/// raw hits are grouped by `groupRectangles`.
+public struct CascadeDetector: Sendable {
+    public let cascade: Cascade
+    public var scaleFactor: Double = 1.1
+    public var minNeighbors: Int = 3
+    /// Smallest and largest face side in pixels (nil: window size / whole image).
+    public var minSize: Int? = nil
+    public var maxSize: Int? = nil
+
+    public init(cascade: Cascade) { self.cascade = cascade }
+
+    /// Raw window hits in image pixels (before grouping).
+    public func rawHits(_ image: GreyImage, region: PixelRect? = nil) -> [PixelRect] {
+        let (ww, wh) = (cascade.windowWidth, cascade.windowHeight)
+        var hits: [PixelRect] = []
+        var factor = 1.0
+        while true {
+            let winW = Int((Double(ww) * factor).rounded()), winH = Int((Double(wh) * factor).rounded())
+            if let maxSize, winW > maxSize || winH > maxSize { break }
+            let sw = Int((Double(image.width) / factor).rounded()), sh = Int((Double(image.height) / factor).rounded())
+            if sw < ww || sh < wh { break }
+            defer { factor *= scaleFactor }
+            if let minSize, winW < minSize || winH < minSize { continue }
+            let scaled = (sw == image.width && sh == image.height) ? image : image.resized(width: sw, height: sh)
+            let ii = IntegralImage(grey: scaled.pixels, width: sw, height: sh)
+            let compiled = CompiledCascade(cascade, integralWidth: sw)
+            let step = factor > 2 ? 1 : 2
+            var (x0, y0, x1, y1) = (0, 0, sw - ww, sh - wh)
+            if let r = region {
+                x0 = max(0, Int(Double(r.x) / factor)); y0 = max(0, Int(Double(r.y) / factor))
+                x1 = min(x1, Int(Double(r.x + r.width) / factor) - ww); y1 = min(y1, Int(Double(r.y + r.height) / factor) - wh)
+            }
+            guard x1 >= x0, y1 >= y0 else { continue }
+            let P = compiled.pointers
+            ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
+                for y in stride(from: y0 - y0 % step, to: y1, by: step) {
+                    for x in stride(from: x0 - x0 % step, to: x1, by: step)
+                    where compiled.accepts(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, P) {
+                        hits.append(PixelRect(x: Int((Double(x) * factor).rounded()), y: Int((Double(y) * factor).rounded()),
+                                              width: winW, height: winH))
+                    }
+                }
+            }}
+        }
+        return hits
+    }
+
+    /// Grouped detections with their neighbour counts.
+    public func detect(_ image: GreyImage, region: PixelRect? = nil) -> [(rect: PixelRect, neighbors: Int)] {
+        groupRectangles(rawHits(image, region: region), minNeighbors: minNeighbors)
+    }
+}

@@ -1,0 +1,138 @@
+/// A `Cascade` flattened into contiguous arrays for fast evaluation: feature rectangles become four
+/// corner offsets into the integral image of one scale (its row stride fixed), nodes and leaves live
+/// in single arrays. Build one per integral-image width.
+final class CompiledCascade {
+    let cascade: Cascade
+    let stride: Int
+    /// HAAR (else LBP), kept apart so the hot loop never touches `cascade`.
+    let isHaar: Bool
+    // Per stage: first weak classifier, count, threshold.
+    private var stageWeakStart: [Int32] = [], stageWeakCount: [Int32] = [], stageThreshold: [Float] = []
+    // Per weak classifier: first node, first leaf.
+    private var weakNode: [Int32] = [], weakLeaf: [Int32] = []
+    // Per node.
+    private var nodeLeft: [Int32] = [], nodeRight: [Int32] = [], nodeFeature: [Int32] = [], nodeThreshold: [Float] = []
+    private var nodeSubset: [UInt32] = []   // 8 words per node (LBP)
+    private var leaves: [Float] = []
+    // HAAR: per feature 3 rects × (4 offsets + weight); unused rects have weight 0.
+    private var haarOffsets: [Int32] = [], haarWeights: [Float] = []
+    // LBP: per feature 16 grid-corner offsets.
+    private var lbpOffsets: [Int32] = []
+    // Variance normalisation rectangle corners.
+    private var normOffsets: [Int32] = []
+    private let normArea: Double
+
+    init(_ c: Cascade, integralWidth: Int) {
+        cascade = c
+        isHaar = c.featureType == .haar
+        stride = integralWidth + 1
+        let s = stride
+        func corners(_ x: Int, _ y: Int, _ w: Int, _ h: Int) -> [Int32] {
+            [Int32(y * s + x), Int32(y * s + x + w), Int32((y + h) * s + x), Int32((y + h) * s + x + w)]
+        }
+        for st in c.stages {
+            stageWeakStart.append(Int32(weakNode.count)); stageWeakCount.append(Int32(st.weak.count)); stageThreshold.append(st.threshold)
+            for w in st.weak {
+                weakNode.append(Int32(nodeLeft.count)); weakLeaf.append(Int32(leaves.count))
+                for n in w.nodes {
+                    nodeLeft.append(Int32(n.left)); nodeRight.append(Int32(n.right)); nodeFeature.append(Int32(n.feature))
+                    nodeThreshold.append(n.threshold)
+                    nodeSubset += n.subset.isEmpty ? [UInt32](repeating: 0, count: 8) : n.subset + [UInt32](repeating: 0, count: max(0, 8 - n.subset.count))
+                }
+                leaves += w.leaves
+            }
+        }
+        for f in c.haarFeatures {
+            for k in 0..<3 {
+                if k < f.rects.count {
+                    let r = f.rects[k]
+                    haarOffsets += corners(r.x, r.y, r.width, r.height); haarWeights.append(r.weight)
+                } else { haarOffsets += [0, 0, 0, 0]; haarWeights.append(0) }
+            }
+        }
+        for f in c.lbpFeatures {
+            for j in 0..<4 { for i in 0..<4 { lbpOffsets.append(Int32((f.y + j * f.height) * s + f.x + i * f.width)) } }
+        }
+        normOffsets = corners(1, 1, c.windowWidth - 2, c.windowHeight - 2)
+        normArea = Double((c.windowWidth - 2) * (c.windowHeight - 2))
+    }
+
+    /// Raw views of the arrays, valid while `self` lives (the arrays are never mutated after init).
+    struct Pointers {
+        var sws, swc, wn, wl, nl, nr, nfeat, ho, lo: UnsafePointer<Int32>
+        var sth, nth, lv, hw: UnsafePointer<Float>
+        var nsub: UnsafePointer<UInt32>
+        var norm: UnsafePointer<Int32>
+        var stages: Int
+    }
+
+    private(set) lazy var pointers: Pointers = {
+        func ptr<T>(_ a: [T]) -> UnsafePointer<T> {
+            let m = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+            _ = UnsafeMutableBufferPointer(start: m, count: a.count).initialize(from: a)
+            owned.append(UnsafeMutableRawPointer(m))
+            return UnsafePointer(m)
+        }
+        return Pointers(sws: ptr(stageWeakStart), swc: ptr(stageWeakCount), wn: ptr(weakNode), wl: ptr(weakLeaf),
+                        nl: ptr(nodeLeft), nr: ptr(nodeRight), nfeat: ptr(nodeFeature), ho: ptr(haarOffsets), lo: ptr(lbpOffsets),
+                        sth: ptr(stageThreshold), nth: ptr(nodeThreshold), lv: ptr(leaves), hw: ptr(haarWeights),
+                        nsub: ptr(nodeSubset), norm: ptr(normOffsets), stages: stageThreshold.count)
+    }()
+    private var owned: [UnsafeMutableRawPointer] = []
+    deinit { for o in owned { o.deallocate() } }
+
+    /// Whether the window with top-left (x, y) passes every stage (same semantics as `CascadeEvaluator`).
+    /// `sum` and `squares` point at the integral image of this cascade's stride.
+    @inline(__always)
+    func accepts(sum: UnsafePointer<Int32>, squares: UnsafePointer<Double>, x: Int, y: Int, _ P: Pointers) -> Bool {
+        let p = sum + y * stride + x
+        var norm: Float = 1
+        let isHaar = self.isHaar
+        if isHaar {
+            let n = P.norm
+            let s = Double(p[Int(n[3])] - p[Int(n[1])] - p[Int(n[2])] + p[Int(n[0])])
+            let b = squares + y * stride + x
+            let q = b[Int(n[3])] - b[Int(n[1])] - b[Int(n[2])] + b[Int(n[0])]
+            let nf = normArea * q - s * s
+            guard nf > 0 else { return false }
+            norm = Float(1 / nf.squareRoot())
+            guard normArea * Double(norm) < 0.1 else { return false }
+        }
+        for si in 0..<P.stages {
+            var sum: Float = 0
+            let w0 = Int(P.sws[si])
+            for w in w0..<(w0 + Int(P.swc[si])) {
+                let base = Int(P.wn[w])
+                var idx = 0
+                repeat {
+                    let node = base + idx
+                    let f = Int(P.nfeat[node])
+                    let left: Bool
+                    if isHaar {
+                        var v: Float = 0
+                        for k in 0..<3 {
+                            let wt = P.hw[3 * f + k]
+                            if wt == 0 { continue }
+                            let o = 12 * f + 4 * k
+                            v += wt * Float(p[Int(P.ho[o + 3])] - p[Int(P.ho[o + 1])] - p[Int(P.ho[o + 2])] + p[Int(P.ho[o])])
+                        }
+                        left = v * norm < P.nth[node]
+                    } else {
+                        let o = 16 * f
+                        let lo = P.lo
+                        @inline(__always) func cell(_ i: Int, _ j: Int) -> Int32 {
+                            let a = o + j * 4 + i
+                            return p[Int(lo[a + 5])] - p[Int(lo[a + 1])] - p[Int(lo[a + 4])] + p[Int(lo[a])]
+                        }
+                        let code = Cascade.lbpCode(cell)
+                        left = P.nsub[node * 8 + (code >> 5)] & (1 << UInt32(code & 31)) != 0
+                    }
+                    idx = Int(left ? P.nl[node] : P.nr[node])
+                } while idx > 0
+                sum += P.lv[Int(P.wl[w]) - idx]
+            }
+            if sum < P.sth[si] { return false }
+        }
+        return true
+    }
+}

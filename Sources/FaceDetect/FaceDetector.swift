@@ -1,0 +1,103 @@
+import Foundation
+import FaceGeometry
+
+/// Finds faces for (re-)acquisition: a frontal cascade, optionally a profile cascade on the image and
+/// its mirror; overlapping hits are merged; boxes are calibrated to the landmarks' bounding square
+/// (the box convention the landmark networks were trained on).
+public final class FaceDetector: @unchecked Sendable {
+    public struct Detection: Sendable, Codable {
+        /// Calibrated face box: the expected bounding square of the 68 landmarks.
+        public var box: Box
+        /// The cascade's own square, in pixels.
+        public var raw: PixelRect
+        /// Neighbour count of the grouped hit (higher = surer).
+        public var score: Int
+        /// "frontal", "profile-left" or "profile-right" (the side the face turns to, in the image).
+        public var kind: String
+    }
+
+    /// Map from a cascade's square to the landmarks' bounding square, in units of the square's side:
+    /// centre += (dx, dy)·side, side ·= scale.
+    public struct Calibration: Codable, Sendable, Equatable {
+        public var dx: Float, dy: Float, scale: Float
+        public var fittedOn: String
+        public init(dx: Float, dy: Float, scale: Float, fittedOn: String) {
+            self.dx = dx; self.dy = dy; self.scale = scale; self.fittedOn = fittedOn
+        }
+        public static let identity = Calibration(dx: 0, dy: 0, scale: 1, fittedOn: "none")
+        public func apply(_ r: PixelRect) -> Box {
+            let side = Float(max(r.width, r.height))
+            let c = Point(Float(r.x) + Float(r.width) / 2, Float(r.y) + Float(r.height) / 2)
+            return Box(center: c + Point(dx * side, dy * side), side: side * scale)
+        }
+    }
+
+    public var frontal: CascadeDetector
+    public var profile: CascadeDetector?
+    public var frontalCalibration: Calibration
+    public var profileCalibration: Calibration
+
+    public init(frontal: Cascade, profile: Cascade?, frontalCalibration: Calibration = .identity, profileCalibration: Calibration = .identity) {
+        self.frontal = CascadeDetector(cascade: frontal)
+        self.profile = profile.map { CascadeDetector(cascade: $0) }
+        self.frontalCalibration = frontalCalibration
+        self.profileCalibration = profileCalibration
+    }
+
+    /// The cascade files shipped with wingtrack (OpenCV's, Intel licence in their headers).
+    public static func bundledCascade(_ name: String) throws -> Cascade {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "xml", subdirectory: "Cascades") else {
+            throw Cascade.LoadError(path: "Cascades/\(name).xml", reason: "not in the bundle")
+        }
+        return try Cascade(contentsOf: url)
+    }
+
+    /// The shipped calibration of a cascade, if one was fitted.
+    public static func bundledCalibration(_ name: String) -> Calibration? {
+        guard let url = Bundle.module.url(forResource: "calibration", withExtension: "json", subdirectory: "Cascades"),
+              let data = try? Data(contentsOf: url),
+              let all = try? JSONDecoder().decode([String: Calibration].self, from: data) else { return nil }
+        return all[name]
+    }
+
+    public static let defaultFrontal = "haarcascade_frontalface_alt2"
+    public static let defaultProfile = "haarcascade_profileface"
+
+    /// The default detector: shipped frontal (and profile) cascades with their fitted calibrations.
+    public static func standard(profile: Bool = true, frontal: String = defaultFrontal) throws -> FaceDetector {
+        try FaceDetector(frontal: bundledCascade(frontal), profile: profile ? bundledCascade(defaultProfile) : nil,
+                         frontalCalibration: bundledCalibration(frontal) ?? .identity,
+                         profileCalibration: bundledCalibration(defaultProfile) ?? .identity)
+    }
+
+    /// Sets the smallest and largest face side searched, in pixels.
+    public func setSizeRange(min: Int?, max: Int?) {
+        frontal.minSize = min; frontal.maxSize = max
+        profile?.minSize = min; profile?.maxSize = max
+    }
+
+    /// Faces in `image` (optionally only in `region`), best first.
+    public func detect(_ image: GreyImage, region: PixelRect? = nil) -> [Detection] {
+        var all = frontal.detect(image, region: region).map {
+            Detection(box: frontalCalibration.apply($0.rect), raw: $0.rect, score: $0.neighbors, kind: "frontal")
+        }
+        if let profile {
+            // The profile cascade finds faces turned to the image's right; the mirror finds the others.
+            all += profile.detect(image, region: region).map {
+                Detection(box: profileCalibration.apply($0.rect), raw: $0.rect, score: $0.neighbors, kind: "profile-right")
+            }
+            let mirroredRegion = region.map { PixelRect(x: image.width - $0.x - $0.width, y: $0.y, width: $0.width, height: $0.height) }
+            all += profile.detect(image.mirrored(), region: mirroredRegion).map { d in
+                let r = PixelRect(x: image.width - d.rect.x - d.rect.width, y: d.rect.y, width: d.rect.width, height: d.rect.height)
+                var b = profileCalibration.apply(PixelRect(x: d.rect.x, y: d.rect.y, width: d.rect.width, height: d.rect.height))
+                b = Box(minX: Float(image.width) - b.maxX, minY: b.minY, maxX: Float(image.width) - b.minX, maxY: b.maxY)
+                return Detection(box: b, raw: r, score: d.neighbors, kind: "profile-left")
+            }
+        }
+        // Merge overlaps: keep the strongest of any pair with IoU > 0.3.
+        all.sort { $0.score > $1.score }
+        var kept: [Detection] = []
+        for d in all where !kept.contains(where: { $0.box.iou(d.box) > 0.3 }) { kept.append(d) }
+        return kept
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import XCTest
+import TestSupport
+import FaceGeometry
+import MediaIO
+@testable import FaceDetect
+
+final class CascadeSemanticsTests: XCTestCase {
+    /// A hand-built cascade: one stage, one Haar stump on a 4×4 window comparing the left and right halves.
+    func tinyCascade(threshold: Float) -> Cascade {
+        let f = Cascade.HaarFeature(rects: [.init(x: 0, y: 0, width: 4, height: 4, weight: -1), .init(x: 2, y: 0, width: 2, height: 4, weight: 2)], tilted: false)
+        let node = Cascade.Node(left: 0, right: -1, feature: 0, threshold: threshold, subset: [])
+        return Cascade(featureType: .haar, windowWidth: 4, windowHeight: 4,
+                       stages: [.init(threshold: 0.5, weak: [.init(nodes: [node], leaves: [0.2, 0.9])])], haarFeatures: [f])
+    }
+
+    func testKnownStumpOnKnownImageGivesKnownStageSum() {
+        // Window 4×4: left half 0, right half 100. Feature = −Σall + 2·Σright = −800 + 1600 = 800.
+        // Inner 2×2 normalisation rect holds 0, 0, 100, 100: area 4, Σ = 200, Σ² = 20000,
+        // nf = √(4·20000 − 200²) = 200, so the feature value is 800 / 200 = 4.
+        var px = [UInt8](repeating: 0, count: 16)
+        for y in 0..<4 { for x in 2..<4 { px[y * 4 + x] = 100 } }
+        let ii = IntegralImage(grey: px, width: 4, height: 4)
+        for (thr, expected, passes) in [(Float(4.5), Float(0.2), false), (Float(3.5), Float(0.9), true)] {
+            var seen: Float = -1
+            let failed = CascadeEvaluator(cascade: tinyCascade(threshold: thr), ii: ii).firstFailedStage(x: 0, y: 0) { _, s in seen = s }
+            XCTAssertEqual(seen, expected, accuracy: 1e-6)
+            XCTAssertEqual(failed == nil, passes)
+        }
+    }
+
+    func testFlatWindowsAreRejectedByTheVarianceGate() {
+        let ii = IntegralImage(grey: [UInt8](repeating: 90, count: 16), width: 4, height: 4)
+        XCTAssertEqual(CascadeEvaluator(cascade: tinyCascade(threshold: -100), ii: ii).firstFailedStage(x: 0, y: 0), 0)
+    }
+
+    func testLBPCodeBitsFollowOpenCVsOrder() {
+        // 3×3 cells of 1 px; only the top-left and middle-left cells are brighter than the centre.
+        let px: [UInt8] = [9, 1, 1, 9, 5, 1, 1, 1, 1]
+        let c = Cascade(featureType: .lbp, windowWidth: 3, windowHeight: 3, stages: [], lbpFeatures: [.init(x: 0, y: 0, width: 1, height: 1)])
+        let e = CascadeEvaluator(cascade: c, ii: IntegralImage(grey: px, width: 3, height: 3))
+        XCTAssertEqual(e.lbpCode(c.lbpFeatures[0], x: 0, y: 0), 128 | 1)
+    }
+
+    func testGroupingAveragesClustersAndDropsWeakOnes() {
+        let a = (0..<5).map { PixelRect(x: 100 + $0, y: 50, width: 40, height: 40) }
+        let b = [PixelRect(x: 300, y: 300, width: 40, height: 40)]
+        let g = groupRectangles(a + b, minNeighbors: 3)
+        XCTAssertEqual(g.count, 1)
+        XCTAssertEqual(g[0].rect, PixelRect(x: 102, y: 50, width: 40, height: 40))
+        XCTAssertEqual(g[0].neighbors, 5)
+    }
+
+    func testBrokenCascadeFilesGiveClearErrors() throws {
+        let dir = try temporaryDirectory(self)
+        let good = try Data(contentsOf: Bundle.module.bundleURL.deletingLastPathComponent()
+            .appendingPathComponent("wingtrack_FaceDetect.resources/Cascades/haarcascade_frontalface_alt2.xml"))
+        let truncated = dir.appendingPathComponent("truncated.xml")
+        try good.prefix(good.count / 2).write(to: truncated)
+        // (libxml may recover a truncated document partially: then an element is missing instead)
+        XCTAssertThrowsError(try Cascade(contentsOf: truncated)) {
+            let m = "\($0)"
+            XCTAssertTrue(m.hasPrefix(truncated.path + ": not well-formed XML") || m.hasPrefix(truncated.path + ": missing <"), m)
+        }
+        let wrong = dir.appendingPathComponent("wrong.xml")
+        try "<?xml version=\"1.0\"?><opencv_storage><thing/></opencv_storage>".write(to: wrong, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Cascade(contentsOf: wrong)) { XCTAssertTrue("\($0)".contains("no <cascade> element"), "\($0)") }
+        XCTAssertThrowsError(try Cascade(contentsOf: dir.appendingPathComponent("none.xml"))) { XCTAssertTrue("\($0)".contains("cannot read")) }
+    }
+
+    func testFastEvaluatorAgreesWithTheReference() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/grace_hopper_512x512.jpg")
+        let img = try ImageIO.read(url)
+        let full = img.data.withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: img.width, height: img.height, rowBytes: img.rowBytes) }
+        for name in ["haarcascade_frontalface_alt2", "lbpcascade_frontalface_improved", "haarcascade_profileface"] {
+            let c = try FaceDetector.bundledCascade(name)
+            var accepted = 0
+            // Two scales: the portrait's face (≈ 225 px) at about 1.3× and 3× the window.
+            for side in [Int(512 * 1.3 * Double(c.windowWidth) / 225), Int(512 * 3 * Double(c.windowWidth) / 225)] {
+                let g = full.resized(width: side, height: side)
+                let ii = IntegralImage(grey: g.pixels, width: g.width, height: g.height)
+                let reference = CascadeEvaluator(cascade: c, ii: ii)
+                let fast = CompiledCascade(c, integralWidth: g.width)
+                ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
+                    for y in 0..<(g.height - c.windowHeight) { for x in 0..<(g.width - c.windowWidth) {
+                        let a = fast.accepts(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, fast.pointers)
+                        XCTAssertEqual(a, reference.firstFailedStage(x: x, y: y) == nil, "\(name) at (\(x), \(y)) in \(side) px")
+                        if a { accepted += 1 }
+                    }}
+                }}
+            }
+            if name != "haarcascade_profileface" { XCTAssertGreaterThan(accepted, 0, "\(name): the face should pass somewhere") }
+        }
+    }
+
+    func testShippedCascadesLoad() throws {
+        for name in ["haarcascade_frontalface_alt2", "haarcascade_profileface", "lbpcascade_frontalface_improved"] {
+            let c = try FaceDetector.bundledCascade(name)
+            XCTAssertGreaterThan(c.stages.count, 10, name)
+        }
+    }
+}
+
+final class DetectionTests: XCTestCase {
+    func grey(_ img: PixelBuffer) -> GreyImage {
+        img.data.withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: img.width, height: img.height, rowBytes: img.rowBytes) }
+    }
+
+    func testFindsTheAnnotatedAFWFaces() throws {
+        let dir = try requireSharedData().appendingPathComponent("fixtures/afw")
+        let detector = try FaceDetector.standard()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pts") }.sorted()
+        var found = 0
+        var report: [String] = []
+        for n in names {
+            let truth = try PtsFile.parse(String(contentsOf: dir.appendingPathComponent(n), encoding: .utf8))
+            let gt = Box(center: Box(bounding: truth).center, side: Box(bounding: truth).squareSide)
+            let img = try ImageIO.read(dir.appendingPathComponent(n.replacingOccurrences(of: ".pts", with: ".jpg")))
+            let g = grey(img)
+            detector.setSizeRange(min: max(24, min(g.width, g.height) / 16), max: nil)
+            let best = detector.detect(g).map { $0.box.iou(gt) }.max() ?? 0
+            if best >= 0.5 { found += 1 }
+            report.append(String(format: "%@ %.2f", n, best))
+        }
+        print("AFW detection IoU: " + report.joined(separator: ", "))
+        XCTAssertGreaterThanOrEqual(found, 11, "found \(found) of \(names.count): \(report)")
+    }
+
+    func testFaceFreeImagesGiveNothing() throws {
+        let detector = try FaceDetector.standard()
+        var rng = SystemRandomNumberGenerator()
+        let (w, h) = (320, 240)
+        let noise = GreyImage(width: w, height: h, pixels: (0..<(w * h)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let gradient = GreyImage(width: w, height: h, pixels: (0..<(w * h)).map { UInt8(($0 % w) * 255 / w) })
+        let stripes = GreyImage(width: w, height: h, pixels: (0..<(w * h)).map { (($0 % w) / 8 + ($0 / w) / 8) % 2 == 0 ? 40 : 200 })
+        for (name, img) in [("noise", noise), ("gradient", gradient), ("checkerboard", stripes)] {
+            XCTAssertEqual(detector.detect(img).count, 0, name)
+        }
+    }
+}
