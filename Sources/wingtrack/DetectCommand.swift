@@ -20,14 +20,17 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Scale step between pyramid levels.") var scaleFactor = 1.1
     @Option(help: "Fit the calibration on this faces68-format folder's train split and write it to --calibration-out.") var calibrate: String?
     @Option(help: "Where --calibrate writes (JSON).") var calibrationOut = "Sources/FaceDetect/Cascades/calibration.json"
+    @Option(help: "Measure the detection rate on this faces68-format folder (split --split), by source and |yaw|.") var evaluate: String?
+    @Option(help: "Split for --evaluate.") var split = "val"
 
     func validate() throws {
-        if inputs.isEmpty && calibrate == nil { throw ValidationError("give images or videos, or --calibrate DIR") }
+        if inputs.isEmpty && calibrate == nil && evaluate == nil { throw ValidationError("give images or videos, or --calibrate DIR, or --evaluate DIR") }
         if every < 1 { throw ValidationError("--every must be at least 1") }
     }
 
     func run() throws {
         if let calibrate { return try fitCalibration(URL(fileURLWithPath: calibrate)) }
+        if let evaluate { return try detectionRate(URL(fileURLWithPath: evaluate)) }
         let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
         detector.frontal.scaleFactor = scaleFactor
         detector.profile?.scaleFactor = scaleFactor
@@ -124,5 +127,43 @@ struct DetectCommand: ParsableCommand {
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try enc.encode(out).write(to: URL(fileURLWithPath: calibrationOut))
         print("wrote \(calibrationOut)")
+    }
+
+    /// Share of faces found (IoU ≥ 0.5 between the calibrated box and the landmarks' bounding square)
+    /// by source, and by |yaw| for faces with a known yaw; plus the time per crop.
+    func detectionRate(_ dir: URL) throws {
+        let ds = try FaceDataset(directory: dir, splits: [split])
+        let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
+        detector.frontal.scaleFactor = scaleFactor
+        detector.profile?.scaleFactor = scaleFactor
+        detector.setSizeRange(min: minFace ?? 40, max: nil)
+        var bySource: [String: (Int, Int)] = [:], byYaw: [String: (Int, Int)] = [:]
+        var under45 = (0, 0)
+        let t0 = Date()
+        for i in 0..<ds.count {
+            let (w, h) = ds.sizes[i]
+            let g = ds.images[i].withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: w, height: h, rowBytes: w * 3) }
+            let truth = Box(bounding: ds.records[i].landmarks)
+            let gt = Box(center: truth.center, side: truth.squareSide)
+            let hit = detector.detect(g).contains { $0.box.iou(gt) >= 0.5 }
+            let r = ds.records[i]
+            bySource[r.source, default: (0, 0)].0 += hit ? 1 : 0
+            bySource[r.source, default: (0, 0)].1 += 1
+            let yaw = abs(r.yawDegrees ?? 0)
+            if r.yawDegrees != nil {
+                let bucket = yaw < 30 ? "0-30" : yaw < 45 ? "30-45" : yaw < 60 ? "45-60" : "60-90"
+                byYaw[bucket, default: (0, 0)].0 += hit ? 1 : 0
+                byYaw[bucket, default: (0, 0)].1 += 1
+            }
+            if yaw < 45 { under45.0 += hit ? 1 : 0; under45.1 += 1 }
+        }
+        let ms = Date().timeIntervalSince(t0) * 1000 / Double(max(1, ds.count))
+        func pct(_ p: (Int, Int)) -> String { String(format: "%.1f %% (%d/%d)", 100 * Double(p.0) / Double(max(1, p.1)), p.0, p.1) }
+        print("| faces | found |\n|---|---:|")
+        for k in bySource.keys.sorted() { print("| \(k) | \(pct(bySource[k]!)) |") }
+        for k in byYaw.keys.sorted() { print("| aflw2000 \\|yaw\\| \(k)° | \(pct(byYaw[k]!)) |") }
+        print("| all with \\|yaw\\| < 45° (unknown yaw counted) | \(pct(under45)) |")
+        print(String(format: "(%@, profile %@, scale factor %.2f, min face %d px; %.1f ms per %dx%d crop)", cascade, profile ? "on" : "off",
+                     scaleFactor, minFace ?? 40, ms, ds.sizes.first?.0 ?? 0, ds.sizes.first?.1 ?? 0))
     }
 }

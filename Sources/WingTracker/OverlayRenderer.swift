@@ -1,0 +1,57 @@
+import FaceGeometry
+import MediaIO
+
+/// Draws tracking results onto a frame: the 68 points, the face contour polylines (jaw, brows, nose,
+/// eyes, lips), the box, the face id and a confidence bar.
+public enum OverlayRenderer {
+    typealias Color = (UInt8, UInt8, UInt8)   // r, g, b
+    static let point: Color = (255, 230, 0), line: Color = (0, 200, 255), box: Color = (0, 255, 0), lost: Color = (255, 40, 40)
+
+    public static func draw(_ o: Tracker.Observation, faceID: Int, on image: inout PixelBuffer) {
+        if let pts = o.landmarks, o.success {
+            for c in Landmarks68.contours {
+                let idx = c.closed ? c.indices + [c.indices[0]] : c.indices
+                for k in 1..<idx.count { line(pts[idx[k - 1]], pts[idx[k]], line, &image) }
+            }
+            for p in pts { dot(p, point, &image) }
+            if let b = o.box {
+                rect(Int(b.minX), Int(b.minY), Int(b.maxX), Int(b.maxY), box, &image)
+                // Confidence bar above the box (full width = 1.0) and the face id as dots.
+                let w = Int(b.width * o.confidence)
+                for t in 0..<4 { for x in Int(b.minX)..<(Int(b.minX) + max(1, w)) { set(x, Int(b.minY) - 6 + t, box, &image) } }
+                for k in 0...faceID { dot(Point(b.minX + 4 + Float(6 * k), b.minY - 12), box, &image) }
+            }
+        } else {
+            // Lost: a red bar in the top-left corner.
+            for y in 4..<10 { for x in 4..<40 { set(x, y, lost, &image) } }
+        }
+    }
+
+    @inline(__always)
+    static func set(_ x: Int, _ y: Int, _ c: Color, _ img: inout PixelBuffer) {
+        guard x >= 0, y >= 0, x < img.width, y < img.height else { return }
+        let i = (y * img.width + x) * 3
+        if img.format == .rgb24 { img.data[i] = c.0; img.data[i + 1] = c.1; img.data[i + 2] = c.2 }
+        else { img.data[i] = c.2; img.data[i + 1] = c.1; img.data[i + 2] = c.0 }
+    }
+
+    static func dot(_ p: Point, _ c: Color, _ img: inout PixelBuffer) {
+        let (x, y) = (Int(p.x), Int(p.y))
+        for dy in -1...1 { for dx in -1...1 { set(x + dx, y + dy, c, &img) } }
+    }
+
+    static func line(_ a: Point, _ b: Point, _ c: Color, _ img: inout PixelBuffer) {
+        let n = Int(max(abs(b.x - a.x), abs(b.y - a.y)).rounded(.up))
+        guard n > 0, n < 10_000 else { return }
+        for k in 0...n {
+            let t = Float(k) / Float(n)
+            set(Int(a.x + (b.x - a.x) * t), Int(a.y + (b.y - a.y) * t), c, &img)
+        }
+    }
+
+    static func rect(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: Color, _ img: inout PixelBuffer) {
+        guard x1 > x0, y1 > y0, x1 - x0 < 20_000, y1 - y0 < 20_000 else { return }
+        for x in x0...x1 { set(x, y0, c, &img); set(x, y1, c, &img) }
+        for y in y0...y1 { set(x0, y, c, &img); set(x1, y, c, &img) }
+    }
+}

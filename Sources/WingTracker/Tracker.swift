@@ -1,0 +1,128 @@
+import Foundation
+import FaceDetect
+import FaceGeometry
+
+/// Follows one face through the frames of a video.
+///
+/// Acquires with the detector; then seeds each frame's crop and roll from the previous frame's
+/// landmarks. A frame succeeds when the face score is at least `scoreThreshold`; below it the face
+/// is lost and the detector runs again (around the last position first, then on the whole frame),
+/// on that frame and on later ones until it finds the face. Not thread-safe: one tracker per video.
+public final class Tracker {
+    public enum Stage1Policy: String, Sendable, CaseIterable {
+        /// CNN-6 on every frame, as in the paper's pipeline.
+        case everyFrame = "every-frame"
+        /// CNN-6 only at (re-)acquisition; tracked frames go straight to CNN-7 from the previous landmarks.
+        case acquisitionOnly = "acquisition-only"
+    }
+
+    public struct Options: Sendable {
+        public var scoreThreshold: Float = 0.5
+        public var stage1: Stage1Policy = .everyFrame
+        /// One-Euro smoothing of the landmark coordinates (nil = none).
+        public var smoothing: OneEuroFilter? = nil
+        public init() {}
+    }
+
+    /// What the tracker saw in one frame.
+    public struct Observation: Sendable {
+        public var success: Bool
+        /// Face score of the final stage (0…1); 0 when no face was found at all.
+        public var confidence: Float
+        /// 68 points (image coordinates) when `success`.
+        public var landmarks: [Point]?
+        /// The landmarks' bounding box when `success`.
+        public var box: Box?
+        /// True on the frame where the face was (re-)acquired by the detector.
+        public var acquired: Bool
+    }
+
+    /// Seconds spent per stage, summed over frames.
+    public struct Timings: Codable, Sendable {
+        public var detector = 0.0, cnn6 = 0.0, cnn7 = 0.0
+    }
+
+    public let localizer: Localizer
+    public let detector: FaceDetector
+    public var options: Options
+    public private(set) var acquisitions = 0
+    public private(set) var detectorRuns = 0
+    public private(set) var timings = Timings()
+    private var previous: [Point]?
+    private var lastBox: Box?
+    private var filters: [OneEuroFilter] = []
+
+    public init(localizer: Localizer, detector: FaceDetector, options: Options = Options()) {
+        self.localizer = localizer; self.detector = detector; self.options = options
+    }
+
+    /// Processes one frame (packed RGB) shown at `timestamp` seconds.
+    public func process(_ image: PixelView, timestamp: Double) -> Observation {
+        if let prev = previous {
+            let shape: [Point]
+            var coarseScore: Float = 1
+            if options.stage1 == .everyFrame {
+                let (c, side, angle) = FaceCrop.around(prev, boxScale: localizer.boxScale1, upright: true)
+                let t0 = DispatchTime.now()
+                (shape, coarseScore) = localizer.run(localizer.stage1, on: image, imageToCrop: .crop(center: c, side: side, angle: angle,
+                                                                                                       outputSize: localizer.stage1.header.spec.inputSize))
+                timings.cnn6 += seconds(since: t0)
+            } else {
+                shape = prev
+            }
+            let t1 = DispatchTime.now()
+            let r = localizer.refine(image, from: shape, coarseScore: coarseScore)
+            timings.cnn7 += seconds(since: t1)
+            if r.faceScore >= options.scoreThreshold {
+                return accept(r, at: timestamp, acquired: false)
+            }
+            previous = nil
+        }
+        return acquire(image, at: timestamp)
+    }
+
+    private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {
+        let grey = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
+        detector.setSizeRange(min: max(24, min(image.width, image.height) / 16), max: nil)
+        let t0 = DispatchTime.now()
+        detectorRuns += 1
+        var found: [FaceDetector.Detection] = []
+        if let b = lastBox {
+            // Around the last known position first.
+            let side = Int(b.squareSide * 2.5)
+            let region = PixelRect(x: Int(b.center.x) - side / 2, y: Int(b.center.y) - side / 2, width: side, height: side)
+            found = detector.detect(grey, region: region)
+        }
+        if found.isEmpty { found = detector.detect(grey) }
+        timings.detector += seconds(since: t0)
+        var best: (Localizer.Result, Float)?
+        for d in found.prefix(3) {
+            let t1 = DispatchTime.now()
+            let r = localizer.localize(image, box: d.box)
+            timings.cnn6 += seconds(since: t1) / 2; timings.cnn7 += seconds(since: t1) / 2
+            if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
+        }
+        guard let (r, score) = best, score >= options.scoreThreshold else {
+            return Observation(success: false, confidence: best?.1 ?? 0, landmarks: nil, box: nil, acquired: false)
+        }
+        acquisitions += 1
+        for i in filters.indices { filters[i].reset() }
+        return accept(r, at: timestamp, acquired: true)
+    }
+
+    private func accept(_ r: Localizer.Result, at t: Double, acquired: Bool) -> Observation {
+        previous = r.landmarks
+        var pts = r.landmarks
+        if let proto = options.smoothing {
+            if filters.count != 2 * pts.count { filters = [OneEuroFilter](repeating: proto, count: 2 * pts.count) }
+            for i in pts.indices {
+                pts[i] = Point(Float(filters[2 * i].filter(Double(pts[i].x), at: t)), Float(filters[2 * i + 1].filter(Double(pts[i].y), at: t)))
+            }
+        }
+        let box = Box(bounding: pts)
+        lastBox = box
+        return Observation(success: true, confidence: r.faceScore, landmarks: pts, box: box, acquired: acquired)
+    }
+
+    private func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import FaceDetect
+import MediaIO
+import WingNN
+import WingTracker
+
+/// `wingtrack track`: the product — landmarks for every frame of every input video.
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "track",
+        abstract: "Track 68 facial landmarks through videos: NAME.csv, NAME.overlay.mp4 and NAME.json per video, summary.json per run.")
+
+    static let videoExtensions: Set<String> = ["mp4", "mov", "mkv", "avi", "m4v", "webm", "mpg", "mpeg", "wmv", "flv", "3gp", "ts", "mts"]
+
+    @Argument(help: "Video files, folders (searched recursively by video extension) or @list.txt (one path per line).")
+    var inputs: [String]
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output = "out"
+    @Option(help: "Folder with cnn6.wtm and cnn7.wtm.") var models = "models"
+    @Flag(help: "Skip the overlay video.") var noVideo = false
+    @Option(help: "Landmark smoothing: none or one-euro.") var smooth = "none"
+    @Option(help: "CNN-6 policy: every-frame or acquisition-only.") var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
+    @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
+    @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?
+    @Flag(help: "Skip inputs whose outputs are already complete.") var resume = false
+
+    func validate() throws {
+        guard ["none", "one-euro"].contains(smooth) else { throw ValidationError("--smooth must be none or one-euro") }
+        guard Tracker.Stage1Policy(rawValue: stage1) != nil else { throw ValidationError("--stage1 must be every-frame or acquisition-only") }
+        if let shard { _ = try parseShard(shard) }
+    }
+
+    func parseShard(_ s: String) throws -> (Int, Int) {
+        let p = s.split(separator: "/").compactMap { Int($0) }
+        guard p.count == 2, p[1] >= 1, (1...p[1]).contains(p[0]) else { throw ValidationError("--shard must be i/n with 1 ≤ i ≤ n, got '\(s)'") }
+        return (p[0], p[1])
+    }
+
+    /// Expands files, folders and @lists into a sorted, de-duplicated list of video paths.
+    func expandInputs() throws -> [URL] {
+        var out: [URL] = []
+        for item in inputs {
+            if item.hasPrefix("@") {
+                let list = String(item.dropFirst())
+                guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
+                    throw ValidationError("\(list): cannot read the input list")
+                }
+                out += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { URL(fileURLWithPath: $0) }
+                continue
+            }
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: item, isDirectory: &isDir), isDir.boolValue {
+                let base = URL(fileURLWithPath: item)
+                let e = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
+                while let u = e?.nextObject() as? URL {
+                    if TrackCommand.videoExtensions.contains(u.pathExtension.lowercased()) { out.append(u) }
+                }
+            } else {
+                out.append(URL(fileURLWithPath: item))   // missing files are reported per item
+            }
+        }
+        var seen = Set<String>()
+        return out.map(\.standardizedFileURL).filter { seen.insert($0.path).inserted }.sorted { $0.path < $1.path }
+    }
+
+    /// Output names: the file name without extension, or the path with '/' → '__' when names collide.
+    static func outputNames(_ urls: [URL]) -> [String] {
+        let base = urls.map { $0.deletingPathExtension().lastPathComponent }
+        var counts: [String: Int] = [:]
+        for b in base { counts[b, default: 0] += 1 }
+        return zip(urls, base).map { u, b in
+            counts[b]! == 1 ? b : u.deletingPathExtension().path.split(separator: "/").joined(separator: "__")
+        }
+    }
+
+    func run() throws {
+        BLAS.threads = 1
+        var urls = try expandInputs()
+        var names = TrackCommand.outputNames(urls)
+        if let shard {
+            let (i, n) = try parseShard(shard)
+            let keep = urls.indices.filter { $0 % n == i - 1 }
+            urls = keep.map { urls[$0] }; names = keep.map { names[$0] }
+        }
+        guard !urls.isEmpty else { throw ValidationError("no video inputs found in \(inputs.joined(separator: " "))") }
+        let outDir = URL(fileURLWithPath: output)
+        do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) }
+        catch { throw MediaError(.write, path: outDir.path, reason: "cannot create the output folder") }
+        guard FileManager.default.isWritableFile(atPath: outDir.path) else {
+            throw MediaError(.write, path: outDir.path, reason: "output folder is not writable")
+        }
+        let localizer = try Localizer(modelsDirectory: URL(fileURLWithPath: models), requireStage2: false)
+        let detector = try FaceDetector.standard()
+        var options = Tracker.Options()
+        options.scoreThreshold = threshold
+        options.stage1 = Tracker.Stage1Policy(rawValue: stage1)!
+        if smooth == "one-euro" { options.smoothing = OneEuroFilter() }
+
+        struct Item: Codable { var input: String; var status: String; var error: String?; var frames: Int?; var successRate: Double?; var fps: Double? }
+        var items: [Item] = []
+        let t0 = Date()
+        let isTTY = isatty(STDERR_FILENO) != 0
+        for (k, (url, name)) in zip(urls, names).enumerated() {
+            var job = VideoJob(input: url, outputDirectory: outDir, name: name)
+            job.writeOverlay = !noVideo
+            job.trackerOptions = options
+            if resume && job.isComplete {
+                items.append(Item(input: url.path, status: "skipped (complete)"))
+                continue
+            }
+            var lastReport = Date()
+            do {
+                let s = try job.run(localizer: localizer, detector: detector) { n in
+                    let now = Date()
+                    if now.timeIntervalSince(lastReport) >= (isTTY ? 0.5 : 10) {
+                        lastReport = now
+                        let line = "[\(k + 1)/\(urls.count)] \(url.lastPathComponent): frame \(n)"
+                        FileHandle.standardError.write(Data((isTTY ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
+                    }
+                }
+                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                printError(String(format: "[%d/%d] %@: %d frames, %.1f %% tracked, %.1f fps", k + 1, urls.count, url.path, s.frames, 100 * s.successRate, s.processingFps))
+                items.append(Item(input: url.path, status: "done", frames: s.frames, successRate: s.successRate, fps: s.processingFps))
+            } catch {
+                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                printError("wingtrack: error: \(error)")
+                items.append(Item(input: url.path, status: "failed", error: "\(error)"))
+            }
+        }
+        let failed = items.filter { $0.status == "failed" }.count
+        struct Summary: Codable { var inputs: Int; var done: Int; var skipped: Int; var failed: Int; var seconds: Double; var items: [Item] }
+        let summary = Summary(inputs: items.count, done: items.filter { $0.status == "done" }.count,
+                              skipped: items.filter { $0.status.hasPrefix("skipped") }.count, failed: failed,
+                              seconds: Date().timeIntervalSince(t0), items: items)
+        let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(summary), to: outDir.appendingPathComponent("summary.json"))
+        printError("outputs in \(outDir.path) (\(summary.done) done, \(summary.skipped) skipped, \(failed) failed)")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
