@@ -9,7 +9,9 @@ BIN := .build/release/wingtrack
 .PHONY: run test build deps bench-nn fixture sample clean
 
 run: deps build
-	$(BIN) info --verbose --count $(SAMPLE)
+	$(BIN) info --blas
+	$(BIN) track $(SAMPLE) -o out/sample
+	@echo "outputs: out/sample/grace_hopper.csv, out/sample/grace_hopper.overlay.mp4, out/sample/grace_hopper.json"
 
 test: deps
 	swift build --build-tests

@@ -5,31 +5,8 @@ import MediaIO
 
 /// End-to-end checks of the built `wingtrack` binary: output, exit codes, one-line errors.
 final class CommandLineTests: XCTestCase {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    var binary: URL {
-        // The test bundle sits beside the products of the same build.
-        var dir = Bundle(for: CommandLineTests.self).bundleURL
-        while dir.pathExtension == "xctest" || dir.lastPathComponent == "Contents" { dir.deleteLastPathComponent() }
-        return dir.appendingPathComponent("wingtrack")
-    }
-
-    var sample: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("samples/grace_hopper.mp4").path
-    }
-
-    func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    var sample: String { WingtrackBinary.repo.appendingPathComponent("samples/grace_hopper.mp4").path }
+    func run(_ args: [String]) throws -> WingtrackBinary.Result { try WingtrackBinary.run(args) }
 
     func testInfoJSONOnTheSample() throws {
         let r = try run(["info", "--count", "--json", sample])

@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+import TestSupport
+import MediaIO
+
+/// The `track` command's output contract, on the built binary with the shipped models.
+final class TrackCommandTests: XCTestCase {
+    var repo: URL { WingtrackBinary.repo }
+
+    /// The first `frames` frames of the sample clip, re-encoded (keeps the face; small and quick).
+    func shortClip(_ url: URL, frames: Int) throws {
+        let r = try VideoReader(url: repo.appendingPathComponent("samples/grace_hopper.mp4"))
+        let w = try VideoWriter(url: url, width: r.info.width, height: r.info.height)
+        for _ in 0..<frames { guard let f = r.nextFrame() else { break }; try w.write(f.image, timestamp: f.timestamp) }
+        try w.finish()
+    }
+
+    func csvLines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    func testOutputsOfTheSampleFollowTheContract() throws {
+        let out = try temporaryDirectory(self)
+        let sample = repo.appendingPathComponent("samples/grace_hopper.mp4")
+        let r = try WingtrackBinary.run(["track", sample.path, "-o", out.path, "--models", repo.appendingPathComponent("models").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try csvLines(out.appendingPathComponent("grace_hopper.csv"))
+        let golden = try String(contentsOf: repo.appendingPathComponent("Tests/WingtrackCLITests/Golden/csv_header.txt"), encoding: .utf8)
+        XCTAssertEqual(lines[0], golden.trimmingCharacters(in: .newlines))
+        XCTAssertEqual(lines.count, 1 + 180, "one row per decoded frame")
+        // Frame numbers are 1-based; timestamps are the input's presentation times.
+        let input = try VideoReader(url: sample)
+        var k = 1
+        while let f = input.nextFrame() {
+            let fields = lines[k].split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertEqual(fields.count, 5 + 136 + 4)
+            XCTAssertEqual(Int(fields[0]), k)
+            XCTAssertEqual(Double(fields[2])!, f.timestamp, accuracy: 1e-6)
+            k += 1
+        }
+        // The overlay has the input's frames, timestamps and audio.
+        let overlay = out.appendingPathComponent("grace_hopper.overlay.mp4")
+        let streams = try StreamSummary.read(overlay)
+        XCTAssertEqual(streams.first { $0.kind == .video }?.packets, 180)
+        let srcAudio = try StreamSummary.read(sample).first { $0.kind == .audio }!
+        XCTAssertEqual(Double(streams.first { $0.kind == .audio }?.packets ?? 0), Double(srcAudio.packets), accuracy: 1)
+        let o = try VideoReader(url: overlay)
+        let src = try VideoReader(url: sample)
+        while let a = o.nextFrame() { XCTAssertEqual(a.timestamp, src.nextFrame()!.timestamp, accuracy: 1.0 / 90_000) }
+        // Per-video and run summaries agree with the CSV.
+        struct V: Decodable { var frames: Int; var framesTracked: Int }
+        let v = try JSONDecoder().decode(V.self, from: Data(contentsOf: out.appendingPathComponent("grace_hopper.json")))
+        XCTAssertEqual(v.frames, 180)
+        XCTAssertEqual(v.framesTracked, lines.dropFirst().filter { $0.split(separator: ",", omittingEmptySubsequences: false)[4] == "1" }.count)
+        XCTAssertGreaterThan(v.framesTracked, 170, "the sample's face should be tracked almost throughout")
+        struct S: Decodable { var inputs: Int; var done: Int; var failed: Int }
+        let s = try JSONDecoder().decode(S.self, from: Data(contentsOf: out.appendingPathComponent("summary.json")))
+        XCTAssertEqual([s.inputs, s.done, s.failed], [1, 1, 0])
+        // No temporary files left behind.
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: out.path).contains { $0.hasPrefix(".") })
+    }
+
+    func testBatchWithABrokenFileResumeAndShards() throws {
+        let dir = try temporaryDirectory(self)
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try shortClip(inputs.appendingPathComponent("a.mp4"), frames: 8)
+        try shortClip(inputs.appendingPathComponent("sub/b.mov"), frames: 8)
+        try Data("not a video".utf8).write(to: inputs.appendingPathComponent("broken.mp4"))
+        let models = repo.appendingPathComponent("models").path
+        let out = dir.appendingPathComponent("out")
+        var r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--no-video"])
+        XCTAssertEqual(r.status, 1, "one input failed")
+        XCTAssertTrue(r.stderr.contains("broken.mp4: cannot open"), r.stderr)
+        for n in ["a", "b"] {
+            XCTAssertEqual(try csvLines(out.appendingPathComponent("\(n).csv")).count, 9)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(n).json").path))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("broken.csv").path))
+        // --resume skips the complete ones and retries the failure.
+        r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--no-video", "--resume"])
+        struct S: Decodable { var done: Int; var skipped: Int; var failed: Int }
+        let s = try JSONDecoder().decode(S.self, from: Data(contentsOf: out.appendingPathComponent("summary.json")))
+        XCTAssertEqual([s.done, s.skipped, s.failed], [0, 2, 1])
+        // Shards 1/2 and 2/2 together cover every input once.
+        var covered: [String] = []
+        for i in 1...2 {
+            let o = dir.appendingPathComponent("shard\(i)")
+            _ = try WingtrackBinary.run(["track", inputs.path, "-o", o.path, "--models", models, "--no-video", "--shard", "\(i)/2"])
+            struct Items: Decodable { struct I: Decodable { var input: String }; var items: [I] }
+            covered += try JSONDecoder().decode(Items.self, from: Data(contentsOf: o.appendingPathComponent("summary.json"))).items.map(\.input)
+        }
+        XCTAssertEqual(covered.count, 3)
+        XCTAssertEqual(Set(covered).count, 3)
+    }
+
+    func testBadOptionsExitTwo() throws {
+        XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--shard", "3/2"]).status, 2)
+        XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--smooth", "kalman"]).status, 2)
+    }
+}
