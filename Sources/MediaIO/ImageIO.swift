@@ -50,19 +50,7 @@ public enum ImageIO {
         let sws = sws_getContext(Int32(image.width), Int32(image.height), image.format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24,
                                  Int32(image.width), Int32(image.height), pixelFormat, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil)
         defer { sws_freeContext(sws) }
-        image.data.withUnsafeBufferPointer { sp in
-            var srcPlanes: [UnsafePointer<UInt8>?] = [sp.baseAddress, nil, nil, nil]
-            var srcStrides: [Int32] = [Int32(image.rowBytes), 0, 0, 0]
-            withUnsafeMutablePointer(to: &frame.pointee.data) { dd in
-                withUnsafeMutablePointer(to: &frame.pointee.linesize) { dl in
-                    dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dp in
-                        dl.withMemoryRebound(to: Int32.self, capacity: 8) { lp in
-                            _ = sws_scale(sws, &srcPlanes, &srcStrides, 0, Int32(image.height), dp, lp)
-                        }
-                    }
-                }
-            }
-        }
+        scalePacked(image, with: sws, into: frame)
         try check(avcodec_send_frame(ctx, frame), .write, path: path, "image encoding failed")
         try check(avcodec_send_frame(ctx, nil), .write, path: path, "image encoding failed")
         var out = Data()

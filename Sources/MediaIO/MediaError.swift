@@ -37,3 +37,20 @@ func check(_ code: Int32, _ kind: MediaError.Kind, path: String, _ what: @autocl
     if code < 0 { throw MediaError(kind, path: path, reason: "\(what()): \(ffmpegErrorText(code))") }
     return code
 }
+
+/// Converts packed pixels into the planes of `frame` (already allocated in `sws`'s output format).
+func scalePacked(_ image: PixelBuffer, with sws: OpaquePointer?, into frame: UnsafeMutablePointer<AVFrame>) {
+    image.data.withUnsafeBufferPointer { sp in
+        var srcPlanes: [UnsafePointer<UInt8>?] = [sp.baseAddress, nil, nil, nil]
+        var srcStrides: [Int32] = [Int32(image.rowBytes), 0, 0, 0]
+        withUnsafeMutablePointer(to: &frame.pointee.data) { dd in
+            withUnsafeMutablePointer(to: &frame.pointee.linesize) { dl in
+                dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dp in
+                    dl.withMemoryRebound(to: Int32.self, capacity: 8) { lp in
+                        _ = sws_scale(sws, &srcPlanes, &srcStrides, 0, Int32(image.height), dp, lp)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -196,19 +196,7 @@ public final class VideoWriter {
                                  Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
             swsFormat = src.format
         }
-        src.data.withUnsafeBufferPointer { sp in
-            var srcPlanes: [UnsafePointer<UInt8>?] = [sp.baseAddress, nil, nil, nil]
-            var srcStrides: [Int32] = [Int32(src.rowBytes), 0, 0, 0]
-            withUnsafeMutablePointer(to: &frame.pointee.data) { dd in
-                withUnsafeMutablePointer(to: &frame.pointee.linesize) { dl in
-                    dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dp in
-                        dl.withMemoryRebound(to: Int32.self, capacity: 8) { lp in
-                            _ = sws_scale(sws, &srcPlanes, &srcStrides, 0, Int32(codedHeight), dp, lp)
-                        }
-                    }
-                }
-            }
-        }
+        scalePacked(src, with: sws, into: frame)
         var pts = Int64((timestamp * 90_000).rounded())
         if pts <= lastPts { pts = lastPts + 1 }
         lastPts = pts
