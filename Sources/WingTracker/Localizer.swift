@@ -70,11 +70,16 @@ public final class Localizer {
     /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square
     /// convention), with the face rolled by `roll` radians (0 for a detector box).
     public func localize(_ image: PixelView, box: Box, roll: Float = 0) -> Result {
+        let (shape, score1) = coarse(image, box: box, roll: roll)
+        return refine(image, from: shape, coarseScore: score1)
+    }
+
+    /// Stage 1 alone: the crop of `box` (scaled by `boxScale1`) rolled by `roll` → CNN-6; its landmarks
+    /// in image coordinates and its face score.
+    public func coarse(_ image: PixelView, box: Box, roll: Float = 0) -> ([Point], Float) {
         let s1 = SimilarityTransform.crop(center: box.center, side: box.squareSide * boxScale1, angle: roll,
                                           outputSize: stage1.header.spec.inputSize)
-        let (coarse, score1) = run(stage1, on: image, imageToCrop: s1)
-        guard let stage2 else { return Result(landmarks: coarse, faceScore: score1, coarse: coarse, coarseFaceScore: score1) }
-        return refine(image, from: coarse, coarseScore: score1)
+        return run(stage1, on: image, imageToCrop: s1)
     }
 
     /// Stage 2 alone: the upright crop around `shape` → CNN-7.

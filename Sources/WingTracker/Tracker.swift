@@ -98,8 +98,11 @@ public final class Tracker {
         var best: (Localizer.Result, Float)?
         for d in found.prefix(3) {
             let t1 = DispatchTime.now()
-            let r = localizer.localize(image, box: d.box)
-            timings.cnn6 += seconds(since: t1) / 2; timings.cnn7 += seconds(since: t1) / 2
+            let (coarse, coarseScore) = localizer.coarse(image, box: d.box)
+            timings.cnn6 += seconds(since: t1)
+            let t2 = DispatchTime.now()
+            let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
+            timings.cnn7 += seconds(since: t2)
             if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
         }
         guard let (r, score) = best, score >= options.scoreThreshold else {
