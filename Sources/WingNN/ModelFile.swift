@@ -149,8 +149,8 @@ public enum ModelFile {
         return v
     }
 
-    /// 64-bit FNV-1a hash.
-    static func fnv1a<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+    /// 64-bit FNV-1a hash: the checksum of model files (and of other binary files the project writes).
+    public static func fnv1a<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
         return h

@@ -77,9 +77,17 @@ public final class Localizer {
     /// Stage 1 alone: the crop of `box` (scaled by `boxScale1`) rolled by `roll` → CNN-6; its landmarks
     /// in image coordinates and its face score.
     public func coarse(_ image: PixelView, box: Box, roll: Float = 0) -> ([Point], Float) {
-        let s1 = SimilarityTransform.crop(center: box.center, side: box.squareSide * boxScale1, angle: roll,
-                                          outputSize: stage1.header.spec.inputSize)
-        return run(stage1, on: image, imageToCrop: s1)
+        coarse(image, center: box.center, side: box.squareSide * boxScale1, angle: roll)
+    }
+
+    /// Stage 1 from a previous shape: its upright crop → CNN-6.
+    public func coarse(_ image: PixelView, around shape: [Point]) -> ([Point], Float) {
+        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale1, upright: true)
+        return coarse(image, center: center, side: side, angle: angle)
+    }
+
+    private func coarse(_ image: PixelView, center: Point, side: Float, angle: Float) -> ([Point], Float) {
+        run(stage1, on: image, imageToCrop: .crop(center: center, side: side, angle: angle, outputSize: stage1.header.spec.inputSize))
     }
 
     /// Stage 2 alone: the upright crop around `shape` → CNN-7.

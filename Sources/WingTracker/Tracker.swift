@@ -62,10 +62,8 @@ public final class Tracker {
             let shape: [Point]
             var coarseScore: Float = 1
             if options.stage1 == .everyFrame {
-                let (c, side, angle) = FaceCrop.around(prev, boxScale: localizer.boxScale1, upright: true)
                 let t0 = DispatchTime.now()
-                (shape, coarseScore) = localizer.run(localizer.stage1, on: image, imageToCrop: .crop(center: c, side: side, angle: angle,
-                                                                                                       outputSize: localizer.stage1.header.spec.inputSize))
+                (shape, coarseScore) = localizer.coarse(image, around: prev)
                 timings.cnn6 += seconds(since: t0)
             } else {
                 shape = prev

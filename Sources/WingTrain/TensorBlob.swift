@@ -1,4 +1,5 @@
 import Foundation
+import WingNN
 
 /// A list of float arrays in one binary file: `u64 count` then per array `u64 length` + f32 values,
 /// then a u64 FNV-1a checksum of everything before. Used for optimiser state in checkpoints.
@@ -12,7 +13,7 @@ enum TensorBlob {
             put(UInt64(a.count))
             a.withUnsafeBytes { bytes.append(contentsOf: $0) }
         }
-        put(fnv1a(bytes))
+        put(ModelFile.fnv1a(bytes))
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         try Data(bytes).write(to: tmp)
         guard rename(tmp.path, url.path) == 0 else { throw DatasetError(message: "\(url.path): cannot write") }
@@ -23,7 +24,7 @@ enum TensorBlob {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw DatasetError(message: "\(url.path): missing") }
         let bytes = [UInt8](data)
         func get(_ at: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * i) }; return v }
-        guard bytes.count >= 16, fnv1a(bytes[0..<(bytes.count - 8)]) == get(bytes.count - 8) else {
+        guard bytes.count >= 16, ModelFile.fnv1a(bytes[0..<(bytes.count - 8)]) == get(bytes.count - 8) else {
             throw DatasetError(message: "\(url.path): checksum mismatch (corrupt or truncated)")
         }
         guard Int(get(0)) == counts.count else { throw DatasetError(message: "\(url.path): \(get(0)) arrays, expected \(counts.count)") }
@@ -38,11 +39,5 @@ enum TensorBlob {
             at += 4 * c
         }
         return out
-    }
-
-    static func fnv1a<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
     }
 }
