@@ -30,6 +30,9 @@ struct Wingtrack: ParsableCommand {
         } catch let e as ValidationError {
             printError("wingtrack: error: \(e.message)")
             Foundation.exit(2)
+        } catch where exitCode(for: error) == .success {
+            // `--help` and `help SUBCOMMAND` arrive here as ArgumentParser's built-in help command.
+            exit(withError: error)
         } catch {
             // One clear line naming the file and the cause; exit 1.
             FileHandle.standardError.write(Data("wingtrack: error: \(error)\n".utf8))

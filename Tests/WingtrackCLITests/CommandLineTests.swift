@@ -52,6 +52,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("must be positive"), r.stderr)
     }
 
+    func testHelpPrintsUsageAndExitsZero() throws {
+        for args in [["--help"], ["track", "--help"], ["help", "train"], ["detect", "-h"]] {
+            let r = try run(args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("USAGE: wingtrack"), "\(args): \(r.stdout)")
+            XCTAssertEqual(r.stderr, "", "\(args)")
+        }
+    }
+
     func testTrainOnAMissingDatasetNamesTheFile() throws {
         let dir = try temporaryDirectory(self)
         let r = try run(["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("run").path])
