@@ -12,7 +12,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
     @Option(help: "Split to evaluate.") var split = "val"
-    @Option(help: "Folder with cnn6.wtm and cnn7.wtm.") var models = "models"
+    @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
     @Option(help: "Seed of the box perturbations.") var seed: UInt64 = 7
     @Option(help: "Box perturbation: ± this fraction of the side in shift and in scale.") var jitter: Float = 0.10
     @Flag(help: "JSON output (the two-stage report, with each network alone under 'networks_alone').") var json = false
@@ -22,7 +22,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         BLAS.threads = 1
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
-        let localizer = try Localizer(modelsDirectory: URL(fileURLWithPath: models), requireStage2: false)
+        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         func boxFor(_ i: Int) -> Box {
             var rng = SeededGenerator(seed: seed &+ UInt64(i))
             let (c, side, _) = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: false)

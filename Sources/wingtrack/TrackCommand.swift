@@ -15,7 +15,7 @@ struct TrackCommand: ParsableCommand {
     @Argument(help: "Video files, folders (searched recursively by video extension) or @list.txt (one path per line).")
     var inputs: [String]
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output = "out"
-    @Option(help: "Folder with cnn6.wtm and cnn7.wtm.") var models = "models"
+    @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
     @Flag(help: "Skip the overlay video.") var noVideo = false
     @Option(help: "Landmark smoothing: none or one-euro.") var smooth = "none"
     @Option(help: "CNN-6 policy: every-frame or acquisition-only.") var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
@@ -89,7 +89,7 @@ struct TrackCommand: ParsableCommand {
         guard FileManager.default.isWritableFile(atPath: outDir.path) else {
             throw MediaError(.write, path: outDir.path, reason: "output folder is not writable")
         }
-        let localizer = try Localizer(modelsDirectory: URL(fileURLWithPath: models), requireStage2: false)
+        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         let detector = try FaceDetector.standard()
         var options = Tracker.Options()
         options.scoreThreshold = threshold

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import FaceDetect
+import FaceGeometry
+import MediaIO
+import WingNN
+import WingTrain
+import WingTracker
+
+/// `wingtrack evaluate-tracking`: the tracker on generated clips with exact ground truth.
+///
+/// Each clip moves one val face over a textured background (translation, scale, roll up to the
+/// given peak), is encoded to H.264 and decoded again, and is tracked like `wingtrack track` does.
+/// The same faces are also localised as still images (from a perturbed landmark box, as
+/// `wingtrack evaluate` does), so the cost of tracking is measured on identical faces.
+struct EvaluateTrackingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate-tracking",
+        abstract: "Measure tracking accuracy, success, jitter and speed on generated clips with exact ground truth.")
+
+    @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
+    @Option(help: "Split the faces come from.") var split = "val"
+    @Option(help: "Only faces of these sources (comma-separated; default all).") var sources: String?
+    @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
+    @Option(help: "Number of clips (faces evenly spaced through the split).") var clips = 12
+    @Option(help: "Frames per clip.") var frames = 150
+    @Option(help: "Frame size WxH.") var size = "640x360"
+    @Option(help: "Peak roll in degrees.") var roll: Float = 35
+    @Option(help: "Face-free frames in the middle of every clip (0 = none).") var gap = 0
+    @Option(help: "Landmark smoothing: none or one-euro.") var smooth = "none"
+    @Option(help: "CNN-6 policy: every-frame or acquisition-only.") var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
+    @Option(help: "Face score threshold.") var threshold: Float = 0.5
+    @Option(help: "Keep the generated clips and their ground truth in this folder.") var keep: String?
+    @Option(help: "Seed of backgrounds and still-image box perturbations.") var seed: UInt64 = 7
+    @Flag(help: "JSON output.") var json = false
+
+    struct Report: Codable {
+        var clips = 0, frames = 0, faceFrames = 0, successFrames = 0, gapFrames = 0, gapFalsePositives = 0
+        var reacquisitionDelays: [Int] = []
+        var successRate = 0.0
+        var meanNME = 0.0, medianNME = 0.0
+        /// Frames with NME > 0.08 or no success, over frames that show the face.
+        var failureRate008 = 0.0
+        var stillImageMeanNME = 0.0
+        /// Mean |p_t − (p_{t−1}+p_{t+1})/2| ÷ inter-ocular distance, over points and frames with both
+        /// neighbours tracked; `errorJitter` is the same of the error p − truth (the truth's own
+        /// smooth motion removed), `truthJitter` that of the ground truth.
+        var jitter = 0.0, errorJitter = 0.0, truthJitter = 0.0
+        var trackingFps = 0.0
+        var settings: [String: String] = [:]
+    }
+
+    func validate() throws {
+        guard ["none", "one-euro"].contains(smooth) else { throw ValidationError("--smooth must be none or one-euro") }
+        guard Tracker.Stage1Policy(rawValue: stage1) != nil else { throw ValidationError("--stage1 must be every-frame or acquisition-only") }
+        guard clips > 0, frames > 2 else { throw ValidationError("--clips must be positive and --frames at least 3") }
+        guard parseSize() != nil else { throw ValidationError("--size must be WxH, e.g. 640x360") }
+        guard gap >= 0, gap < frames / 2 else { throw ValidationError("--gap must be between 0 and half the frames") }
+    }
+
+    func parseSize() -> (Int, Int)? {
+        let p = size.split(separator: "x").compactMap { Int($0) }
+        return p.count == 2 && p[0] >= 64 && p[1] >= 64 ? (p[0], p[1]) : nil
+    }
+
+    func run() throws {
+        BLAS.threads = 1
+        let srcs = sources.map { Set($0.split(separator: ",").map(String.init)) }
+        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], sources: srcs)
+        guard ds.count > 0 else { throw ValidationError("no faces in split '\(split)'") }
+        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
+        let detector = try FaceDetector.standard()
+        var options = Tracker.Options()
+        options.scoreThreshold = threshold
+        options.stage1 = Tracker.Stage1Policy(rawValue: stage1)!
+        if smooth == "one-euro" { options.smoothing = OneEuroFilter() }
+
+        let dir: URL
+        if let keep { dir = URL(fileURLWithPath: keep) } else {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("wingtrack-clips-\(getpid())")
+        }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { if keep == nil { try? FileManager.default.removeItem(at: dir) } }
+
+        let (W, H) = parseSize()!
+        var report = Report()
+        var errors: [Float] = [], stillErrors: [Float] = []
+        var jitterSum = 0.0, errorJitterSum = 0.0, truthJitterSum = 0.0, jitterCount = 0
+        var trackSeconds = 0.0
+        for c in 0..<clips {
+            let k = c * ds.count / clips
+            let (fw, fh) = ds.sizes[k]
+            var motion = GroundTruthClip.Motion()
+            motion.width = W; motion.height = H; motion.frames = frames
+            motion.maxRollDegrees = roll; motion.phase = Float(c) * 0.9
+            if gap > 0 { motion.gap = (frames / 2 - gap / 2)..<(frames / 2 - gap / 2 + gap) }
+            let clip = GroundTruthClip(face: ds.images[k], width: fw, height: fh, landmarks: ds.records[k].landmarks,
+                                       motion: motion, seed: seed &+ UInt64(c))
+            let url = dir.appendingPathComponent("clip\(c).mp4")
+            let truth = try clip.write(to: url)
+            if keep != nil {
+                let rows = truth.enumerated().map { t, p in "\(t)," + (p.map { $0.map { String(format: "%.3f,%.3f", $0.x, $0.y) }.joined(separator: ",") } ?? "") }
+                try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("clip\(c).truth.csv"), atomically: true, encoding: .utf8)
+            }
+
+            // Still image: the same face from a perturbed landmark box (as `wingtrack evaluate`).
+            ds.images[k].withUnsafeBufferPointer { px in
+                let view = PixelView(base: px.baseAddress!, width: fw, height: fh, channels: 3, rowBytes: fw * 3)
+                var rng = SeededGenerator(seed: seed &+ UInt64(k))
+                let (centre, side, _) = FaceCrop.around(ds.records[k].landmarks, boxScale: 1, upright: false)
+                let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
+                let s = side * (1 + 0.1 * u(&rng))
+                let box = Box(center: centre + Point(u(&rng), u(&rng)) * (0.1 * side), side: s)
+                stillErrors.append(Metrics.nmeInterOcular(localizer.localize(view, box: box).landmarks, ds.records[k].landmarks))
+            }
+
+            let reader = try VideoReader(url: url, threads: 1)
+            let tracker = Tracker(localizer: localizer, detector: detector, options: options)
+            var predictions: [[Point]?] = []
+            let t0 = Date()
+            while let f = reader.nextFrame() {
+                let obs = f.image.data.withUnsafeBufferPointer { px in
+                    tracker.process(PixelView(base: px.baseAddress!, width: f.image.width, height: f.image.height, channels: 3,
+                                              rowBytes: f.image.rowBytes), timestamp: f.timestamp)
+                }
+                predictions.append(obs.success ? obs.landmarks : nil)
+            }
+            trackSeconds += Date().timeIntervalSince(t0)
+            guard predictions.count == truth.count else {
+                throw MediaError(.noFrames, path: url.path, reason: "decoded \(predictions.count) of \(truth.count) frames")
+            }
+            report.clips += 1
+            report.frames += truth.count
+            for t in truth.indices {
+                guard let gt = truth[t] else {
+                    report.gapFrames += 1
+                    if predictions[t] != nil { report.gapFalsePositives += 1 }
+                    continue
+                }
+                report.faceFrames += 1
+                if let p = predictions[t] {
+                    report.successFrames += 1
+                    errors.append(Metrics.nmeInterOcular(p, gt))
+                }
+                if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
+                   let ga = truth[t - 1], let gb = truth[t + 1] {
+                    let iod = Double(gt[36].distance(to: gt[45]))
+                    jitterSum += secondDifference(a, p, b) / iod
+                    truthJitterSum += secondDifference(ga, gt, gb) / iod
+                    func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 + $1 * -1 } }
+                    errorJitterSum += secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
+                    jitterCount += 1
+                }
+            }
+            if let g = motion.gap {
+                let back = (g.upperBound..<truth.count).first { predictions[$0] != nil }
+                report.reacquisitionDelays.append(back.map { $0 - g.upperBound } ?? -1)
+            }
+        }
+        report.successRate = Double(report.successFrames) / Double(max(1, report.faceFrames))
+        report.meanNME = Double(Metrics.mean(errors))
+        report.medianNME = Double(Metrics.median(errors))
+        report.failureRate008 = Double(errors.filter { $0 > 0.08 }.count + report.faceFrames - report.successFrames) / Double(max(1, report.faceFrames))
+        report.stillImageMeanNME = Double(Metrics.mean(stillErrors))
+        report.jitter = jitterSum / Double(max(1, jitterCount))
+        report.errorJitter = errorJitterSum / Double(max(1, jitterCount))
+        report.truthJitter = truthJitterSum / Double(max(1, jitterCount))
+        report.trackingFps = Double(report.frames) / trackSeconds
+        report.settings = ["stage1": stage1, "smooth": smooth, "threshold": "\(threshold)", "size": size, "roll": "\(roll)",
+                           "stages": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", "split": split]
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+        } else {
+            print(String(format: """
+                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %.2f)
+                success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
+                jitter %.4f, of the error %.4f (ground truth's own %.4f) · gap frames %d, false positives %d, re-acquired after %@ frames · %.1f fps tracking
+                """, report.clips, frames, size, roll, report.settings["stages"]!, stage1, smooth, threshold,
+                100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
+                100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, report.gapFrames, report.gapFalsePositives,
+                report.reacquisitionDelays.map(String.init).joined(separator: ","), report.trackingFps))
+        }
+    }
+
+    /// Mean over points of |p_t − (p_{t−1} + p_{t+1}) / 2|.
+    func secondDifference(_ a: [Point], _ p: [Point], _ b: [Point]) -> Double {
+        var s = 0.0
+        for i in p.indices { s += Double(p[i].distance(to: (a[i] + b[i]) * 0.5)) }
+        return s / Double(p.count)
+    }
+}
