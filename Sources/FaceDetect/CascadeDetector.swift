@@ -1,4 +1,5 @@
 import Foundation
+import FaceGeometry
 
 /// An 8-bit grey image, row-major, `width` bytes per row.
 public struct GreyImage: Sendable {
@@ -52,6 +53,29 @@ public struct GreyImage: Sendable {
             }
         }}}}}
         return GreyImage(width: w, height: h, pixels: out)
+    }
+
+    /// A `side`×`side` view of the image: view pixel (u, v) shows the image at
+    /// `viewToImage(u + 0.5, v + 0.5)`, bilinear; outside the image reads as mid-grey.
+    public func warped(side: Int, viewToImage m: SimilarityTransform) -> GreyImage {
+        var out = [UInt8](repeating: 128, count: side * side)
+        pixels.withUnsafeBufferPointer { src in
+            for v in 0..<side {
+                for u in 0..<side {
+                    let p = m.apply(Point(Float(u) + 0.5, Float(v) + 0.5))
+                    let fx = p.x - 0.5, fy = p.y - 0.5
+                    let x0f = fx.rounded(.down), y0f = fy.rounded(.down)
+                    let x0 = Int(x0f), y0 = Int(y0f)
+                    guard x0 >= 0, y0 >= 0, x0 + 1 < width, y0 + 1 < height else { continue }
+                    let ax = fx - x0f, ay = fy - y0f
+                    let r0 = y0 * width + x0, r1 = r0 + width
+                    let top = Float(src[r0]) + ax * (Float(src[r0 + 1]) - Float(src[r0]))
+                    let bot = Float(src[r1]) + ax * (Float(src[r1 + 1]) - Float(src[r1]))
+                    out[v * side + u] = UInt8(top + ay * (bot - top) + 0.5)
+                }
+            }
+        }
+        return GreyImage(width: side, height: side, pixels: out)
     }
 
     /// Left–right mirror.

@@ -50,6 +50,8 @@ public final class Tracker {
     public private(set) var timings = Timings()
     private var previous: [Point]?
     private var lastBox: Box?
+    /// Consecutive frames without a face (selects the extra detector search).
+    private var framesLost = 0
     private var filters: [OneEuroFilter] = []
 
     public init(localizer: Localizer, detector: FaceDetector, options: Options = Options()) {
@@ -79,6 +81,13 @@ public final class Tracker {
         return acquire(image, at: timestamp)
     }
 
+    /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
+    /// the last known position, then on the whole frame. When those find nothing, one more costly
+    /// search runs, a different one on each successive frame of the loss (so a frame costs at most
+    /// about two frontal scans): the profile cascade on both sides, then the frame rotated by +30°,
+    /// then by −30° (faces rolled beyond the frontal cascade's ±15° or so).
+    static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
+
     private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {
         let grey = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
         detector.setSizeRange(min: max(24, min(image.width, image.height) / 16), max: nil)
@@ -86,17 +95,21 @@ public final class Tracker {
         detectorRuns += 1
         var found: [FaceDetector.Detection] = []
         if let b = lastBox {
-            // Around the last known position first.
             let side = Int(b.squareSide * 2.5)
             let region = PixelRect(x: Int(b.center.x) - side / 2, y: Int(b.center.y) - side / 2, width: side, height: side)
-            found = detector.detect(grey, region: region)
+            found = detector.detectFrontal(grey, region: region)
         }
-        if found.isEmpty { found = detector.detect(grey) }
+        if found.isEmpty { found = detector.detectFrontal(grey) }
+        if found.isEmpty {
+            let extra = Self.extraSearches[framesLost % Self.extraSearches.count]
+            found = extra.kind == "profile" ? detector.detectProfiles(grey) : detector.detectRotated(grey, degrees: extra.degrees)
+        }
+        framesLost += 1
         timings.detector += seconds(since: t0)
         var best: (Localizer.Result, Float)?
         for d in found.prefix(3) {
             let t1 = DispatchTime.now()
-            let (coarse, coarseScore) = localizer.coarse(image, box: d.box)
+            let (coarse, coarseScore) = localizer.coarse(image, box: d.box, roll: d.roll)
             timings.cnn6 += seconds(since: t1)
             let t2 = DispatchTime.now()
             let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
@@ -107,6 +120,7 @@ public final class Tracker {
             return Observation(success: false, confidence: best?.1 ?? 0, landmarks: nil, box: nil, acquired: false)
         }
         acquisitions += 1
+        framesLost = 0
         for i in filters.indices { filters[i].reset() }
         return accept(r, at: timestamp, acquired: true)
     }

@@ -24,6 +24,9 @@ public struct GroundTruthClip: Sendable {
         public var gap: Range<Int>? = nil
         /// Phase offset of the trajectories (so clips from the same face differ).
         public var phase: Float = 0
+        /// Frames per cycle of the trajectories (independent of the clip's length, so the speed is
+        /// too: at the defaults the face moves at most ~10 px, 1.5° and 1.6 % in scale per frame).
+        public var period = 150
         public init() {}
     }
 
@@ -40,7 +43,7 @@ public struct GroundTruthClip: Sendable {
     /// The crop-to-frame map at frame `t`.
     public func faceToFrame(_ t: Int) -> SimilarityTransform {
         let m = motion
-        let u = Float(t) / Float(max(1, m.frames)) * 2 * .pi + m.phase
+        let u = Float(t) / Float(max(1, m.period)) * 2 * .pi + m.phase
         let (W, H) = (Float(m.width), Float(m.height))
         let centre = Point(W / 2 + m.travel * W * sin(u), H / 2 + m.travel * H * sin(2 * u + 1))
         let side = m.faceSize * H * (1 + m.scaleSwing * sin(1.5 * u + 2))

@@ -127,6 +127,29 @@ final class DetectionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(found, 11, "found \(found) of \(names.count): \(report)")
     }
 
+    /// A face rolled by 35° (the portrait warped by a known rotation) is found by the −35°… rotated
+    /// search, at the place the rotation moved it to and with that roll.
+    func testRotatedSearchFindsARolledFaceWhereItIs() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/grace_hopper_512x512.jpg")
+        let upright = grey(try ImageIO.read(url))
+        let detector = try FaceDetector.standard(profile: false)
+        detector.setSizeRange(min: 40, max: nil)
+        guard let face = detector.detectFrontal(upright).first else { return XCTFail("no face in the upright portrait") }
+        // View → portrait map rotating by +35°: in the view the face is rolled by −35°.
+        let angle: Float = 35 * .pi / 180
+        let rot = SimilarityTransform(scale: 1, angle: angle, tx: 0, ty: 0)
+        let c = Point(256, 256), shift = c - rot.apply(c)
+        let viewToPortrait = SimilarityTransform(a: rot.a, b: rot.b, tx: shift.x, ty: shift.y)
+        let rolled = upright.warped(side: 512, viewToImage: viewToPortrait)
+        let expected = viewToPortrait.inverse.apply(face.box.center)
+        let found = detector.detectRotated(rolled, degrees: -35)
+        guard let best = found.first else { return XCTFail("the rotated search found nothing") }
+        XCTAssertEqual(best.roll, -angle, accuracy: 1e-6)
+        XCTAssertLessThan(best.box.center.distance(to: expected), 0.1 * face.box.squareSide, "\(best.box.center) vs \(expected)")
+        XCTAssertEqual(best.box.squareSide, face.box.squareSide, accuracy: 0.15 * face.box.squareSide)
+    }
+
     func testFaceFreeImagesGiveNothing() throws {
         let detector = try FaceDetector.standard()
         var rng = SystemRandomNumberGenerator()

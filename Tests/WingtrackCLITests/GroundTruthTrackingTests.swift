@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+import TestSupport
+import FaceGeometry
+import MediaIO
+import WingTrain
+
+/// `wingtrack track` on generated clips whose landmarks are known exactly (GroundTruthClip): val faces
+/// moved over a background with translation, scale and roll up to ±35°, encoded to H.264.
+final class GroundTruthTrackingTests: XCTestCase {
+    var repo: URL { WingtrackBinary.repo }
+
+    /// Val faces the detector is meant for (|yaw| < 45° or unknown), evenly spaced through the split.
+    func faces(_ count: Int) throws -> (FaceDataset, [Int]) {
+        let data = try requireSharedData()
+        let ds = try FaceDataset(directory: data.appendingPathComponent("faces68"), splits: ["val"])
+        let eligible = ds.records.indices.filter { abs(ds.records[$0].yawDegrees ?? 0) < 45 }
+        return (ds, (0..<count).map { eligible[($0 * eligible.count) / count + eligible.count / (2 * count)] })
+    }
+
+    func clip(_ ds: FaceDataset, _ k: Int, frames: Int, phase: Float, gap: Range<Int>? = nil) -> GroundTruthClip {
+        var m = GroundTruthClip.Motion()
+        m.frames = frames; m.phase = phase; m.gap = gap
+        let (w, h) = ds.sizes[k]
+        return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: UInt64(k))
+    }
+
+    /// Parses NAME.csv: per frame, (success, 68 points or nil).
+    func track(_ clips: [URL], out: URL) throws -> [[[Point]?]] {
+        let r = try WingtrackBinary.run(["track"] + clips.map(\.path) + ["-o", out.path, "--no-video", "--models", repo.appendingPathComponent("models").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try clips.map { url in
+            let csv = out.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".csv")
+            return try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+                let f = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard f[4] == "1" else { return nil }
+                return (0..<68).map { Point(Float(f[5 + $0])!, Float(f[5 + 68 + $0])!) }
+            }
+        }
+    }
+
+    /// The renderer and the ground truth agree: the frame's pixel at a mapped landmark is the crop's
+    /// pixel at the landmark (bilinear, before encoding).
+    func testGroundTruthMatchesTheRenderedPixels() throws {
+        let (ds, idx) = try faces(1)
+        let k = idx[0]
+        let c = clip(ds, k, frames: 60, phase: 0.3)
+        let (w, _) = ds.sizes[k]
+        var worst = 0
+        for t in [0, 17, 45] {
+            let frame = c.frame(t), truth = c.landmarks(t)!
+            for (p, q) in zip(ds.records[k].landmarks, truth) {
+                // Nearest pixels (centre at +0.5) on both sides; smooth regions agree closely.
+                let (cx, cy) = (Int(p.x), Int(p.y)), (fx, fy) = (Int(q.x), Int(q.y))
+                for ch in 0..<3 {
+                    let a = Int(ds.images[k][(cy * w + cx) * 3 + ch]), b = Int(frame.data[(fy * frame.width + fx) * 3 + ch])
+                    worst = max(worst, abs(a - b))
+                }
+            }
+        }
+        // Sub-pixel sampling differences at edges only; a misplaced truth would differ by far more.
+        XCTAssertLessThan(worst, 90)
+        // And the frame-to-frame motion is smooth (no jumps in the truth).
+        for t in 1..<60 {
+            let a = c.landmarks(t - 1)!, b = c.landmarks(t)!
+            XCTAssertLessThan(Metrics.meanError(a, b), 12, "frame \(t)")
+        }
+    }
+
+    /// Issue #6 bars on the product path: mean NME ≤ 6 % and success on ≥ 95 % of frames.
+    func testTrackingAccuracyOnGeneratedClips() throws {
+        let (ds, idx) = try faces(4)
+        let dir = try temporaryDirectory(self)
+        var truths: [[[Point]?]] = [], urls: [URL] = []
+        for (n, k) in idx.enumerated() {
+            let url = dir.appendingPathComponent("gt\(n).mp4")
+            truths.append(try clip(ds, k, frames: 90, phase: Float(n) * 1.3).write(to: url))
+            urls.append(url)
+        }
+        let predictions = try track(urls, out: dir.appendingPathComponent("out"))
+        var errors: [Float] = [], frames = 0, successes = 0
+        for (truth, pred) in zip(truths, predictions) {
+            XCTAssertEqual(pred.count, truth.count, "one row per frame")
+            for (g, p) in zip(truth, pred) {
+                frames += 1
+                if let p, let g { successes += 1; errors.append(Metrics.nmeInterOcular(p, g)) }
+            }
+        }
+        let success = Float(successes) / Float(frames), nme = Metrics.mean(errors)
+        print(String(format: "generated clips: success %.1f %%, mean NME %.2f %%", 100 * success, 100 * nme))
+        XCTAssertGreaterThanOrEqual(success, 0.95)
+        XCTAssertLessThanOrEqual(nme, 0.06)
+    }
+
+    /// A one-second face-free gap: `success=0` throughout it, and the face is back within 5 frames.
+    func testFaceFreeGapIsReportedAndReacquired() throws {
+        let (ds, idx) = try faces(3)
+        let dir = try temporaryDirectory(self)
+        let gap = 40..<70
+        var urls: [URL] = []
+        for (n, k) in idx.enumerated() {
+            let url = dir.appendingPathComponent("gap\(n).mp4")
+            try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
+            urls.append(url)
+        }
+        for (n, pred) in try track(urls, out: dir.appendingPathComponent("out")).enumerated() {
+            XCTAssertNotNil(pred[gap.lowerBound - 1], "clip \(n): tracked before the gap")
+            for t in gap { XCTAssertNil(pred[t], "clip \(n): frame \(t) is in the gap") }
+            let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
+            XCTAssertNotNil(back, "clip \(n): never re-acquired")
+            if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
+        }
+    }
+}
