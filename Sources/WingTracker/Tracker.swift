@@ -19,8 +19,11 @@ public final class Tracker {
     public struct Options: Sendable {
         public var scoreThreshold: Float = 0.5
         public var stage1: Stage1Policy = .everyFrame
+        /// Seed each frame's crop from the previous landmarks moved by their last frame-to-frame
+        /// displacement (constant velocity), instead of from the previous landmarks as they were.
+        public var constantVelocity = true
         /// One-Euro smoothing of the landmark coordinates (nil = none).
-        public var smoothing: OneEuroFilter? = nil
+        public var smoothing: OneEuroFilter? = OneEuroFilter(minCutoff: 2, beta: 1)
         public init() {}
     }
 
@@ -49,6 +52,7 @@ public final class Tracker {
     public private(set) var detectorRuns = 0
     public private(set) var timings = Timings()
     private var previous: [Point]?
+    private var beforePrevious: [Point]?
     private var lastBox: Box?
     /// Consecutive frames without a face (selects the extra detector search).
     private var framesLost = 0
@@ -60,10 +64,15 @@ public final class Tracker {
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds.
     public func process(_ image: PixelView, timestamp: Double) -> Observation {
-        if let prev = previous {
+        if var prev = previous {
+            if options.constantVelocity, let before = beforePrevious {
+                let v = centroid(prev) - centroid(before)
+                prev = prev.map { $0 + v }
+            }
             let shape: [Point]
             var coarseScore: Float = 1
-            if options.stage1 == .everyFrame {
+            // Without CNN-7 there is nothing to track with but CNN-6, whatever the policy.
+            if options.stage1 == .everyFrame || localizer.stage2 == nil {
                 let t0 = DispatchTime.now()
                 (shape, coarseScore) = localizer.coarse(image, around: prev)
                 timings.cnn6 += seconds(since: t0)
@@ -76,7 +85,7 @@ public final class Tracker {
             if r.faceScore >= options.scoreThreshold {
                 return accept(r, at: timestamp, acquired: false)
             }
-            previous = nil
+            previous = nil; beforePrevious = nil
         }
         return acquire(image, at: timestamp)
     }
@@ -126,6 +135,7 @@ public final class Tracker {
     }
 
     private func accept(_ r: Localizer.Result, at t: Double, acquired: Bool) -> Observation {
+        beforePrevious = acquired ? nil : previous
         previous = r.landmarks
         var pts = r.landmarks
         if let proto = options.smoothing {

@@ -19,6 +19,8 @@ public struct VideoSummary: Codable, Sendable {
     public var seconds: Double
     /// Seconds per stage, summed: decode, detector, cnn6, cnn7, draw, encode, csv.
     public var stageSeconds: [String: Double]
+    /// Mean frame-to-frame jitter of the output landmarks ÷ inter-ocular distance (see JitterMeter).
+    public var jitter: Double?
     public var overlay: String?
     public var notes: [String]
 }
@@ -71,6 +73,7 @@ public struct VideoJob {
             writer = try VideoWriter(url: overlayURL, width: reader.info.width, height: reader.info.height, options: o)
         }
         var frames = 0, tracked = 0
+        var jitter = JitterMeter()
         while let frame = timed("decode", { reader.nextFrame() }) {
             var image = frame.image
             let obs = image.data.withUnsafeBufferPointer {
@@ -79,6 +82,7 @@ public struct VideoJob {
             }
             frames += 1
             if obs.success { tracked += 1 }
+            jitter.add(obs.success ? obs.landmarks : nil)
             timed("csv") {
                 buffer += LandmarkCSV.row(frame: frames, faceID: 0, timestamp: frame.timestamp, observation: obs) + "\n"
                 if buffer.utf8.count > 1 << 16 { csv.write(Data(buffer.utf8)); buffer = "" }
@@ -99,7 +103,7 @@ public struct VideoJob {
         let summary = VideoSummary(input: input.path, frames: frames, framesTracked: tracked, successRate: Double(tracked) / Double(frames),
                                    acquisitions: tracker.acquisitions, detectorRuns: tracker.detectorRuns, decodeErrors: reader.decodeErrors,
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
-                                   processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage,
+                                   processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [])
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)

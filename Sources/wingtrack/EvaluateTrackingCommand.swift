@@ -26,9 +26,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     @Option(help: "Frame size WxH.") var size = "640x360"
     @Option(help: "Peak roll in degrees.") var roll: Float = 35
     @Option(help: "Face-free frames in the middle of every clip (0 = none).") var gap = 0
-    @Option(help: "Landmark smoothing: none or one-euro.") var smooth = "none"
-    @Option(help: "CNN-6 policy: every-frame or acquisition-only.") var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
-    @Option(help: "Face score threshold.") var threshold: Float = 0.5
+    @OptionGroup var tracking: TrackingOptions
     @Option(help: "Keep the generated clips and their ground truth in this folder.") var keep: String?
     @Option(help: "Seed of backgrounds and still-image box perturbations.") var seed: UInt64 = 7
     @Flag(help: "JSON output.") var json = false
@@ -50,8 +48,6 @@ struct EvaluateTrackingCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard ["none", "one-euro"].contains(smooth) else { throw ValidationError("--smooth must be none or one-euro") }
-        guard Tracker.Stage1Policy(rawValue: stage1) != nil else { throw ValidationError("--stage1 must be every-frame or acquisition-only") }
         guard clips > 0, frames > 2 else { throw ValidationError("--clips must be positive and --frames at least 3") }
         guard parseSize() != nil else { throw ValidationError("--size must be WxH, e.g. 640x360") }
         guard gap >= 0, gap < frames / 2 else { throw ValidationError("--gap must be between 0 and half the frames") }
@@ -69,10 +65,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         guard ds.count > 0 else { throw ValidationError("no faces in split '\(split)'") }
         let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         let detector = try FaceDetector.standard()
-        var options = Tracker.Options()
-        options.scoreThreshold = threshold
-        options.stage1 = Tracker.Stage1Policy(rawValue: stage1)!
-        if smooth == "one-euro" { options.smoothing = OneEuroFilter() }
+        let options = tracking.trackerOptions
 
         let dir: URL
         if let keep { dir = URL(fileURLWithPath: keep) } else {
@@ -165,17 +158,17 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.errorJitter = errorJitterSum / Double(max(1, jitterCount))
         report.truthJitter = truthJitterSum / Double(max(1, jitterCount))
         report.trackingFps = Double(report.frames) / trackSeconds
-        report.settings = ["stage1": stage1, "smooth": smooth, "threshold": "\(threshold)", "size": size, "roll": "\(roll)",
-                           "stages": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", "split": split]
+        report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split,
+                           "stages": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7"]) { a, _ in a }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             print(String(format: """
-                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %.2f)
+                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@)
                 success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
                 jitter %.4f, of the error %.4f (ground truth's own %.4f) · gap frames %d, false positives %d, re-acquired after %@ frames · %.1f fps tracking
-                """, report.clips, frames, size, roll, report.settings["stages"]!, stage1, smooth, threshold,
+                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!,
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, report.gapFrames, report.gapFalsePositives,
                 report.reacquisitionDelays.map(String.init).joined(separator: ","), report.trackingFps))

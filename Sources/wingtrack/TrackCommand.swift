@@ -17,15 +17,11 @@ struct TrackCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output = "out"
     @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
     @Flag(help: "Skip the overlay video.") var noVideo = false
-    @Option(help: "Landmark smoothing: none or one-euro.") var smooth = "none"
-    @Option(help: "CNN-6 policy: every-frame or acquisition-only.") var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
-    @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
+    @OptionGroup var tracking: TrackingOptions
     @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?
     @Flag(help: "Skip inputs whose outputs are already complete.") var resume = false
 
     func validate() throws {
-        guard ["none", "one-euro"].contains(smooth) else { throw ValidationError("--smooth must be none or one-euro") }
-        guard Tracker.Stage1Policy(rawValue: stage1) != nil else { throw ValidationError("--stage1 must be every-frame or acquisition-only") }
         if let shard { _ = try parseShard(shard) }
     }
 
@@ -91,10 +87,7 @@ struct TrackCommand: ParsableCommand {
         }
         let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         let detector = try FaceDetector.standard()
-        var options = Tracker.Options()
-        options.scoreThreshold = threshold
-        options.stage1 = Tracker.Stage1Policy(rawValue: stage1)!
-        if smooth == "one-euro" { options.smoothing = OneEuroFilter() }
+        let options = tracking.trackerOptions
 
         struct Item: Codable { var input: String; var status: String; var error: String?; var frames: Int?; var successRate: Double?; var fps: Double? }
         var items: [Item] = []

@@ -1,0 +1,27 @@
+import FaceGeometry
+
+/// Frame-to-frame jitter of tracked landmarks: the mean over points of |p_t − (p_{t−1} + p_{t+1}) / 2|,
+/// divided by the inter-ocular distance (points 36, 45) at t, averaged over every frame whose two
+/// neighbours were tracked too. Smooth motion scores near 0; noise scores its size.
+public struct JitterMeter: Sendable {
+    private var last: [Point]?, beforeLast: [Point]?
+    private var sum = 0.0
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Adds the next frame's landmarks (nil when the frame was not tracked).
+    public mutating func add(_ landmarks: [Point]?) {
+        if let next = landmarks, let p = last, let a = beforeLast {
+            var s = 0.0
+            for i in p.indices { s += Double(p[i].distance(to: (a[i] + next[i]) * 0.5)) }
+            let iod = Double(p[36].distance(to: p[45]))
+            if iod > 0 { sum += s / Double(p.count) / iod; count += 1 }
+        }
+        beforeLast = landmarks == nil ? nil : last
+        last = landmarks
+    }
+
+    /// The mean jitter so far (nil before the first measurable frame).
+    public var value: Double? { count > 0 ? sum / Double(count) : nil }
+}
