@@ -1,3 +1,4 @@
+import Foundation
 import FaceGeometry
 import MediaIO
 
@@ -16,15 +17,22 @@ public enum OverlayRenderer {
             for p in pts { dot(p, point, &image) }
             if let b = o.box {
                 rect(Int(b.minX), Int(b.minY), Int(b.maxX), Int(b.maxY), box, &image)
-                // Confidence bar above the box (full width = 1.0) and the face id as dots.
+                // Confidence bar above the box (full width = 1.0), and above it "ID n 0.97".
                 let w = Int(b.width * o.confidence)
                 for t in 0..<4 { for x in Int(b.minX)..<(Int(b.minX) + max(1, w)) { set(x, Int(b.minY) - 6 + t, box, &image) } }
-                for k in 0...faceID { dot(Point(b.minX + 4 + Float(6 * k), b.minY - 12), box, &image) }
+                let scale = max(2, image.height / 240)
+                PixelFont.draw(label(faceID: faceID, confidence: o.confidence), x: Int(b.minX), y: Int(b.minY) - 8 - 6 * scale,
+                               scale: scale, color: box, on: &image)
             }
         } else {
             // Lost: a red bar in the top-left corner.
             for y in 4..<10 { for x in 4..<40 { set(x, y, lost, &image) } }
         }
+    }
+
+    /// The text above a tracked face's box.
+    static func label(faceID: Int, confidence: Float) -> String {
+        "ID \(faceID) " + String(format: "%.2f", confidence)
     }
 
     @inline(__always)

@@ -1,0 +1,63 @@
+import XCTest
+import FaceGeometry
+import MediaIO
+@testable import WingTracker
+
+final class OverlayAndJitterTests: XCTestCase {
+    /// The label's glyphs land where the font says, at the requested scale, and nowhere else.
+    func testLabelGlyphsArePaintedPixelForPixel() {
+        var img = PixelBuffer(width: 80, height: 20)
+        let text = OverlayRenderer.label(faceID: 3, confidence: 0.876)
+        XCTAssertEqual(text, "ID 3 0.88")
+        PixelFont.draw(text, x: 2, y: 3, scale: 2, color: (0, 255, 0), on: &img)
+        var expected = Set<Int>()
+        for (k, ch) in text.enumerated() {
+            for (r, bits) in PixelFont.glyphs[ch]!.enumerated() {
+                for c in 0..<3 where bits & (4 >> UInt8(c)) != 0 {
+                    for dy in 0..<2 { for dx in 0..<2 { expected.insert((3 + 2 * r + dy) * 80 + 2 + 2 * (4 * k + c) + dx) } }
+                }
+            }
+        }
+        let painted = Set((0..<(80 * 20)).filter { img.data[3 * $0 + 1] == 255 })
+        XCTAssertEqual(painted, expected)
+        XCTAssertEqual(PixelFont.width(text, scale: 2), 2 * (4 * text.count - 1))
+    }
+
+    /// Points alternating ±d around a fixed shape have second differences of 2d: jitter = 2d / IOD.
+    /// Straight-line motion has none.
+    func testJitterOfKnownSignals() {
+        let base = (0..<68).map { Point(Float($0 % 9) * 7, Float($0 / 9) * 5) }
+        let iod = Double(base[36].distance(to: base[45]))
+        var zigzag = JitterMeter(), line = JitterMeter()
+        for t in 0..<20 {
+            let d: Float = t % 2 == 0 ? 1.5 : -1.5
+            zigzag.add(base.map { $0 + Point(d, 0) })
+            line.add(base.map { $0 + Point(Float(t) * 3, Float(t)) })
+        }
+        XCTAssertEqual(zigzag.count, 18)
+        XCTAssertEqual(zigzag.value!, 3.0 / iod, accuracy: 1e-6)
+        XCTAssertEqual(line.value!, 0, accuracy: 1e-6)
+        // A gap breaks the triples: nothing is measured across it.
+        var gappy = JitterMeter()
+        for t in 0..<6 { gappy.add(t == 2 || t == 4 ? nil : base) }
+        XCTAssertEqual(gappy.count, 0)
+    }
+
+    /// The One-Euro filter passes a constant unchanged, lags a step at low speed by the first-order
+    /// low-pass of its cut-off, and follows fast motion more closely with a larger β.
+    func testOneEuroFilterAgainstItsFormula() {
+        var f = OneEuroFilter(minCutoff: 2, beta: 0)
+        for t in 0..<10 { XCTAssertEqual(f.filter(5, at: Double(t) / 30), 5) }
+        // A step from 5 to 6 with β = 0: a first-order low-pass, α = 1 / (1 + τ/dt), τ = 1/(2π·2 Hz).
+        let alpha = 1 / (1 + (1 / (2 * Double.pi * 2)) / (1.0 / 30))
+        XCTAssertEqual(f.filter(6, at: 10.0 / 30), 5 + alpha, accuracy: 1e-12)
+        var slow = OneEuroFilter(minCutoff: 1, beta: 0), fast = OneEuroFilter(minCutoff: 1, beta: 1)
+        var lagSlow = 0.0, lagFast = 0.0
+        for t in 0..<30 {
+            let x = Double(t) * 10   // 300 units/s
+            lagSlow = x - slow.filter(x, at: Double(t) / 30)
+            lagFast = x - fast.filter(x, at: Double(t) / 30)
+        }
+        XCTAssertLessThan(lagFast, lagSlow / 5)
+    }
+}
