@@ -48,14 +48,11 @@ public struct VideoJob {
         return fm.fileExists(atPath: csvURL.path) && fm.fileExists(atPath: jsonURL.path) && (!writeOverlay || fm.fileExists(atPath: overlayURL.path))
     }
 
+    /// Runs the job as a three-stage pipeline over bounded queues: a decoder thread, the tracker on
+    /// the calling thread (with the CSV), and a drawing + encoding thread. At most a few frames are
+    /// in flight, so memory stays flat however long the video.
     public func run(localizer: Localizer, detector: FaceDetector, progress: ((Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
-        var stage: [String: Double] = ["decode": 0, "draw": 0, "encode": 0, "csv": 0]
-        func timed<T>(_ key: String, _ body: () throws -> T) rethrows -> T {
-            let t0 = DispatchTime.now()
-            defer { stage[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
-            return try body()
-        }
         let reader = try VideoReader(url: input, format: .rgb24)
         let tracker = Tracker(localizer: localizer, detector: detector, options: trackerOptions)
         let csvTemp = AtomicFile.temporaryURL(for: csvURL)
@@ -64,7 +61,6 @@ public struct VideoJob {
         }
         var csvOpen = true
         defer { if csvOpen { try? csv.close() }; try? FileManager.default.removeItem(at: csvTemp) }
-        var buffer = LandmarkCSV.header + "\n"
         var writer: VideoWriter?
         if writeOverlay {
             var o = VideoWriter.Options()
@@ -72,35 +68,74 @@ public struct VideoJob {
             o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
             writer = try VideoWriter(url: overlayURL, width: reader.info.width, height: reader.info.height, options: o)
         }
-        var frames = 0, tracked = 0
+
+        // Decoder thread → `decoded`; tracker here → `tracked`; encoder thread draws and encodes.
+        let decoded = BoundedQueue<Frame>(capacity: 3)
+        let tracked = BoundedQueue<(Frame, Tracker.Observation)>(capacity: 3)
+        let done = DispatchGroup()
+        let clock = StageClock(), encodeError = ErrorBox()
+        done.enter()
+        Thread {
+            defer { decoded.close(); done.leave() }
+            while true {
+                let t0 = DispatchTime.now()
+                guard let f = reader.nextFrame() else { break }
+                clock.decode += Self.seconds(since: t0)
+                if !decoded.push(f) { break }
+            }
+        }.start()
+        if let writer {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                while let (frame, obs) = tracked.pop() {
+                    guard encodeError.value == nil else { continue }   // drain after a failure
+                    var image = frame.image
+                    let t0 = DispatchTime.now()
+                    OverlayRenderer.draw(obs, faceID: 0, on: &image)
+                    let t1 = DispatchTime.now()
+                    clock.draw += Self.seconds(since: t0)
+                    do { try writer.write(image, timestamp: frame.timestamp) } catch { encodeError.value = error }
+                    clock.encode += Self.seconds(since: t1)
+                }
+            }.start()
+        }
+
+        var frames = 0, trackedFrames = 0, csvSeconds = 0.0
         var jitter = JitterMeter()
-        while let frame = timed("decode", { reader.nextFrame() }) {
-            var image = frame.image
-            let obs = image.data.withUnsafeBufferPointer {
-                tracker.process(PixelView(base: $0.baseAddress!, width: image.width, height: image.height, channels: 3, rowBytes: image.rowBytes),
-                                timestamp: frame.timestamp)
+        var buffer = LandmarkCSV.header + "\n"
+        var failure: Error?
+        while let frame = decoded.pop() {
+            let obs = frame.image.data.withUnsafeBufferPointer {
+                tracker.process(PixelView(base: $0.baseAddress!, width: frame.image.width, height: frame.image.height, channels: 3,
+                                          rowBytes: frame.image.rowBytes), timestamp: frame.timestamp)
             }
             frames += 1
-            if obs.success { tracked += 1 }
+            if obs.success { trackedFrames += 1 }
             jitter.add(obs.success ? obs.landmarks : nil)
-            timed("csv") {
-                buffer += LandmarkCSV.row(frame: frames, faceID: 0, timestamp: frame.timestamp, observation: obs) + "\n"
-                if buffer.utf8.count > 1 << 16 { csv.write(Data(buffer.utf8)); buffer = "" }
-            }
-            if let writer {
-                timed("draw") { OverlayRenderer.draw(obs, faceID: 0, on: &image) }
-                try timed("encode") { try writer.write(image, timestamp: frame.timestamp) }
-            }
+            let t0 = DispatchTime.now()
+            buffer += LandmarkCSV.row(frame: frames, faceID: 0, timestamp: frame.timestamp, observation: obs) + "\n"
+            if buffer.utf8.count > 1 << 16 { csv.write(Data(buffer.utf8)); buffer = "" }
+            csvSeconds += Self.seconds(since: t0)
+            if writer != nil && !tracked.push((frame, obs)) { break }
+            if let e = encodeError.value { failure = e; break }
             progress?(frames)
         }
+        // Stop both threads (early on failure) and wait for them.
+        decoded.close(); tracked.close()
+        done.wait()
+        if let e = failure ?? encodeError.value { throw e }
         guard frames > 0 else { throw MediaError(.noFrames, path: input.path, reason: "no decodable frame") }
-        try timed("encode") { try writer?.finish() }
+        let t0 = DispatchTime.now()
+        try writer?.finish()
+        clock.encode += Self.seconds(since: t0)
         csv.write(Data(buffer.utf8))
         try csv.close(); csvOpen = false
         try AtomicFile.rename(csvTemp, to: csvURL)
         let secs = Date().timeIntervalSince(start)
-        stage["detector"] = tracker.timings.detector; stage["cnn6"] = tracker.timings.cnn6; stage["cnn7"] = tracker.timings.cnn7
-        let summary = VideoSummary(input: input.path, frames: frames, framesTracked: tracked, successRate: Double(tracked) / Double(frames),
+        let stage = ["decode": clock.decode, "draw": clock.draw, "encode": clock.encode, "csv": csvSeconds,
+                     "detector": tracker.timings.detector, "cnn6": tracker.timings.cnn6, "cnn7": tracker.timings.cnn7]
+        let summary = VideoSummary(input: input.path, frames: frames, framesTracked: trackedFrames, successRate: Double(trackedFrames) / Double(frames),
                                    acquisitions: tracker.acquisitions, detectorRuns: tracker.detectorRuns, decodeErrors: reader.decodeErrors,
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
@@ -108,5 +143,22 @@ public struct VideoJob {
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary
+    }
+
+    static func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
+}
+
+/// Seconds per pipeline stage; each field is written by one thread and read after that thread ended.
+private final class StageClock: @unchecked Sendable {
+    var decode = 0.0, draw = 0.0, encode = 0.0
+}
+
+/// The first error of the encoder thread, read by the tracking thread.
+private final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    var value: Error? {
+        get { lock.lock(); defer { lock.unlock() }; return error }
+        set { lock.lock(); if error == nil { error = newValue }; lock.unlock() }
     }
 }

@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
             printError("resumed at step \(trainer.step)")
         }
         let log = outURL.appendingPathComponent("log.jsonl")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         try trainer.run { p in
