@@ -20,9 +20,11 @@ struct TrackCommand: ParsableCommand {
     @OptionGroup var tracking: TrackingOptions
     @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?
     @Flag(help: "Skip inputs whose outputs are already complete.") var resume = false
+    @Option(help: "Videos processed at the same time (each runs its own decode, track and encode threads).") var jobs = 1
 
     func validate() throws {
         if let shard { _ = try parseShard(shard) }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
     func parseShard(_ s: String) throws -> (Int, Int) {
@@ -85,41 +87,78 @@ struct TrackCommand: ParsableCommand {
         guard FileManager.default.isWritableFile(atPath: outDir.path) else {
             throw MediaError(.write, path: outDir.path, reason: "output folder is not writable")
         }
-        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
-        let detector = try FaceDetector.standard()
+        let modelsURL = ModelsLocation.resolve(models)
+        _ = try Localizer(modelsDirectory: modelsURL, requireStage2: false)   // fail early, once, on bad models
         let options = tracking.trackerOptions
 
         struct Item: Codable { var input: String; var status: String; var error: String?; var frames: Int?; var successRate: Double?; var fps: Double? }
-        var items: [Item] = []
+        var slots = [Item?](repeating: nil, count: urls.count)
         let t0 = Date()
         let isTTY = isatty(STDERR_FILENO) != 0
-        for (k, (url, name)) in zip(urls, names).enumerated() {
-            var job = VideoJob(input: url, outputDirectory: outDir, name: name)
-            job.writeOverlay = !noVideo
-            job.trackerOptions = options
-            if resume && job.isComplete {
-                items.append(Item(input: url.path, status: "skipped (complete)"))
-                continue
-            }
-            var lastReport = Date()
+        let lock = NSLock()
+        var next = 0, finished = 0, framesDone = 0
+        var lastReport = Date.distantPast
+        var setupError: Error?
+        /// One status line: a bar over inputs with frames/s and ETA (on a terminal it rewrites itself).
+        func report(_ current: String) {
+            let now = Date()
+            guard now.timeIntervalSince(lastReport) >= (isTTY ? 0.5 : 10) else { return }
+            lastReport = now
+            let elapsed = now.timeIntervalSince(t0)
+            let fps = Double(framesDone) / max(elapsed, 1e-3)
+            let eta = finished > 0 ? elapsed / Double(finished) * Double(urls.count - finished) : .nan
+            let width = 20, filled = urls.count > 0 ? width * finished / urls.count : 0
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(format: "[%@] %d/%d videos, %.0f frames/s, ETA %@ — %@", bar, finished, urls.count, fps,
+                              eta.isFinite ? String(format: "%.0f s", eta) : "?", current)
+            FileHandle.standardError.write(Data((isTTY ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
+        }
+        func say(_ line: String) {
+            if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            printError(line)
+        }
+        // `--jobs` workers, each with its own networks and detector, take the next input in turn.
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, urls.count))) { _ in
+            let localizer: Localizer, detector: FaceDetector
             do {
-                let s = try job.run(localizer: localizer, detector: detector) { n in
-                    let now = Date()
-                    if now.timeIntervalSince(lastReport) >= (isTTY ? 0.5 : 10) {
-                        lastReport = now
-                        let line = "[\(k + 1)/\(urls.count)] \(url.lastPathComponent): frame \(n)"
-                        FileHandle.standardError.write(Data((isTTY ? "\r\(line)\u{1B}[K" : line + "\n").utf8))
-                    }
+                localizer = try Localizer(modelsDirectory: modelsURL, requireStage2: false)
+                detector = try FaceDetector.standard()
+            } catch { lock.lock(); setupError = error; lock.unlock(); return }
+            while true {
+                lock.lock()
+                let k = next; next += 1
+                lock.unlock()
+                guard k < urls.count else { return }
+                let (url, name) = (urls[k], names[k])
+                var job = VideoJob(input: url, outputDirectory: outDir, name: name)
+                job.writeOverlay = !noVideo
+                job.trackerOptions = options
+                if resume && job.isComplete {
+                    lock.lock(); slots[k] = Item(input: url.path, status: "skipped (complete)"); finished += 1; lock.unlock()
+                    continue
                 }
-                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                printError(String(format: "[%d/%d] %@: %d frames, %.1f %% tracked, %.1f fps", k + 1, urls.count, url.path, s.frames, 100 * s.successRate, s.processingFps))
-                items.append(Item(input: url.path, status: "done", frames: s.frames, successRate: s.successRate, fps: s.processingFps))
-            } catch {
-                if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                printError("wingtrack: error: \(error)")
-                items.append(Item(input: url.path, status: "failed", error: "\(error)"))
+                var seen = 0
+                do {
+                    let s = try job.run(localizer: localizer, detector: detector) { n in
+                        lock.lock(); framesDone += n - seen; seen = n; report("\(url.lastPathComponent): frame \(n)"); lock.unlock()
+                    }
+                    lock.lock()
+                    finished += 1
+                    say(String(format: "[%d/%d] %@: %d frames, %.1f %% tracked, %.1f fps", finished, urls.count, url.path, s.frames, 100 * s.successRate, s.processingFps))
+                    slots[k] = Item(input: url.path, status: "done", frames: s.frames, successRate: s.successRate, fps: s.processingFps)
+                    lock.unlock()
+                } catch {
+                    lock.lock()
+                    finished += 1
+                    say("wingtrack: error: \(error)")
+                    slots[k] = Item(input: url.path, status: "failed", error: "\(error)")
+                    lock.unlock()
+                }
             }
         }
+        if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if let setupError { throw setupError }
+        let items = slots.compactMap { $0 }
         let failed = items.filter { $0.status == "failed" }.count
         struct Summary: Codable { var inputs: Int; var done: Int; var skipped: Int; var failed: Int; var seconds: Double; var items: [Item] }
         let summary = Summary(inputs: items.count, done: items.filter { $0.status == "done" }.count,

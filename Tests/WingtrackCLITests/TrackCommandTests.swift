@@ -77,6 +77,17 @@ final class TrackCommandTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(n).json").path))
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("broken.csv").path))
+        // --jobs 3: the same outputs, byte for byte, and the same report order.
+        let parallel = dir.appendingPathComponent("parallel")
+        r = try WingtrackBinary.run(["track", inputs.path, "-o", parallel.path, "--models", models, "--no-video", "--jobs", "3"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        for n in ["a", "b"] {
+            XCTAssertEqual(try Data(contentsOf: parallel.appendingPathComponent("\(n).csv")), try Data(contentsOf: out.appendingPathComponent("\(n).csv")), n)
+        }
+        struct Order: Decodable { struct I: Decodable { var input: String; var status: String }; var items: [I] }
+        let order = try JSONDecoder().decode(Order.self, from: Data(contentsOf: parallel.appendingPathComponent("summary.json"))).items
+        XCTAssertEqual(order.map { URL(fileURLWithPath: $0.input).lastPathComponent }, ["a.mp4", "broken.mp4", "b.mov"])
+        XCTAssertEqual(order.map(\.status), ["done", "failed", "done"])
         // --resume skips the complete ones and retries the failure.
         r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--no-video", "--resume"])
         struct S: Decodable { var done: Int; var skipped: Int; var failed: Int }
@@ -97,5 +108,7 @@ final class TrackCommandTests: XCTestCase {
     func testBadOptionsExitTwo() throws {
         XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--shard", "3/2"]).status, 2)
         XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--smooth", "kalman"]).status, 2)
+        XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--jobs", "0"]).status, 2)
+        XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--threshold", "1.5"]).status, 2)
     }
 }
