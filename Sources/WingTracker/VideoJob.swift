@@ -33,6 +33,13 @@ public struct VideoJob {
     public var name: String
     public var writeOverlay = true
     public var trackerOptions = Tracker.Options()
+    /// Polled once per frame; when it returns true the job stops, removes its temporary files and
+    /// throws `VideoJob.Cancelled`.
+    public var isCancelled: (@Sendable () -> Bool)?
+
+    public struct Cancelled: Error, CustomStringConvertible {
+        public var description: String { "interrupted" }
+    }
 
     public init(input: URL, outputDirectory: URL, name: String) {
         self.input = input; self.outputDirectory = outputDirectory; self.name = name
@@ -119,6 +126,7 @@ public struct VideoJob {
             csvSeconds += Self.seconds(since: t0)
             if writer != nil && !tracked.push((frame, obs)) { break }
             if let e = encodeError.value { failure = e; break }
+            if isCancelled?() == true { failure = Cancelled(); break }
             progress?(frames)
         }
         // Stop both threads (early on failure) and wait for them.

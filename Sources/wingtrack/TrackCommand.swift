@@ -117,6 +117,7 @@ struct TrackCommand: ParsableCommand {
             if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             printError(line)
         }
+        Interruption.install()
         // `--jobs` workers, each with its own networks and detector, take the next input in turn.
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, urls.count))) { _ in
             let localizer: Localizer, detector: FaceDetector
@@ -128,11 +129,12 @@ struct TrackCommand: ParsableCommand {
                 lock.lock()
                 let k = next; next += 1
                 lock.unlock()
-                guard k < urls.count else { return }
+                guard k < urls.count, Interruption.signal == nil else { return }
                 let (url, name) = (urls[k], names[k])
                 var job = VideoJob(input: url, outputDirectory: outDir, name: name)
                 job.writeOverlay = !noVideo
                 job.trackerOptions = options
+                job.isCancelled = { Interruption.signal != nil }
                 if resume && job.isComplete {
                     lock.lock(); slots[k] = Item(input: url.path, status: "skipped (complete)"); finished += 1; lock.unlock()
                     continue
@@ -147,6 +149,11 @@ struct TrackCommand: ParsableCommand {
                     say(String(format: "[%d/%d] %@: %d frames, %.1f %% tracked, %.1f fps", finished, urls.count, url.path, s.frames, 100 * s.successRate, s.processingFps))
                     slots[k] = Item(input: url.path, status: "done", frames: s.frames, successRate: s.successRate, fps: s.processingFps)
                     lock.unlock()
+                } catch is VideoJob.Cancelled {
+                    lock.lock()
+                    say("\(url.path): interrupted; its partial outputs were removed")
+                    slots[k] = Item(input: url.path, status: "interrupted")
+                    lock.unlock()
                 } catch {
                     lock.lock()
                     finished += 1
@@ -158,15 +165,20 @@ struct TrackCommand: ParsableCommand {
         }
         if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if let setupError { throw setupError }
-        let items = slots.compactMap { $0 }
+        let items = zip(urls, slots).map { url, slot in slot ?? Item(input: url.path, status: "not started") }
         let failed = items.filter { $0.status == "failed" }.count
-        struct Summary: Codable { var inputs: Int; var done: Int; var skipped: Int; var failed: Int; var seconds: Double; var items: [Item] }
+        struct Summary: Codable {
+            var inputs: Int; var done: Int; var skipped: Int; var failed: Int; var interrupted: Bool; var seconds: Double; var items: [Item]
+        }
+        let signal = Interruption.signal
         let summary = Summary(inputs: items.count, done: items.filter { $0.status == "done" }.count,
                               skipped: items.filter { $0.status.hasPrefix("skipped") }.count, failed: failed,
-                              seconds: Date().timeIntervalSince(t0), items: items)
+                              interrupted: signal != nil, seconds: Date().timeIntervalSince(t0), items: items)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: outDir.appendingPathComponent("summary.json"))
-        printError("outputs in \(outDir.path) (\(summary.done) done, \(summary.skipped) skipped, \(failed) failed)")
+        printError("outputs in \(outDir.path) (\(summary.done) done, \(summary.skipped) skipped, \(failed) failed"
+                   + (signal != nil ? ", interrupted: run again with --resume to finish)" : ")"))
+        if let signal { throw ExitCode(128 + signal) }
         if failed > 0 { throw ExitCode(1) }
     }
 }

@@ -105,6 +105,40 @@ final class TrackCommandTests: XCTestCase {
         XCTAssertEqual(Set(covered).count, 3)
     }
 
+    /// SIGTERM mid-batch: the video in flight leaves nothing behind, summary.json says what completed,
+    /// the exit code is 143; `--resume` then completes exactly the rest.
+    func testTerminationMidBatchThenResume() throws {
+        let dir = try temporaryDirectory(self)
+        let inputs = dir.appendingPathComponent("in"), out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try shortClip(inputs.appendingPathComponent("a.mp4"), frames: 5)
+        for n in ["b", "c"] { try shortClip(inputs.appendingPathComponent("\(n).mp4"), frames: 180) }
+        let models = repo.appendingPathComponent("models").path
+        let p = Process()
+        p.executableURL = WingtrackBinary.url
+        p.arguments = ["track", inputs.path, "-o", out.path, "--models", models]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let aDone = out.appendingPathComponent("a.json")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: aDone.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        p.terminate()   // SIGTERM
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 143)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+        XCTAssertEqual(files, ["a.csv", "a.json", "a.overlay.mp4", "summary.json"], "nothing partial is left behind")
+        struct S: Decodable { struct I: Decodable { var status: String }; var done: Int; var interrupted: Bool; var items: [I] }
+        let s = try JSONDecoder().decode(S.self, from: Data(contentsOf: out.appendingPathComponent("summary.json")))
+        XCTAssertTrue(s.interrupted)
+        XCTAssertEqual(s.items.map(\.status), ["done", "interrupted", "not started"])
+        let r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--resume"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        struct T: Decodable { var done: Int; var skipped: Int }
+        let t = try JSONDecoder().decode(T.self, from: Data(contentsOf: out.appendingPathComponent("summary.json")))
+        XCTAssertEqual([t.done, t.skipped], [2, 1])
+        for n in ["b", "c"] { XCTAssertEqual(try csvLines(out.appendingPathComponent("\(n).csv")).count, 181) }
+    }
+
     func testBadOptionsExitTwo() throws {
         XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--shard", "3/2"]).status, 2)
         XCTAssertEqual(try WingtrackBinary.run(["track", "x.mp4", "--smooth", "kalman"]).status, 2)
