@@ -6,7 +6,7 @@ APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libo
 SAMPLE := samples/grace_hopper.mp4
 BIN := .build/release/wingtrack
 
-.PHONY: run test build deps bench-nn fixture sample clean
+.PHONY: run test build deps bench-nn fuzz fixture sample clean
 
 run: deps build
 	$(BIN) info --blas
@@ -22,6 +22,11 @@ build: deps
 
 bench-nn: build
 	$(BIN) bench nn
+
+# Mutates a valid clip N times and runs each through `track`, counting crashes, hangs and error kinds.
+N ?= 1000
+fuzz: build
+	python3 Scripts/fuzz.py $(N)
 
 # Installs the system packages when any is missing; without root, prints the exact command instead.
 deps:
