@@ -97,6 +97,10 @@ public struct CascadeDetector: Sendable {
     public var minSize: Int? = nil
     public var maxSize: Int? = nil
 
+    /// Compiled cascades by integral-image width: the pyramid levels of a video's frames have the
+    /// same widths on every frame, so each level is compiled once per video, not once per frame.
+    private let compiledCache = CompiledCache()
+
     public init(cascade: Cascade) { self.cascade = cascade }
 
     /// Raw window hits in image pixels (before grouping).
@@ -113,7 +117,7 @@ public struct CascadeDetector: Sendable {
             if let minSize, winW < minSize || winH < minSize { continue }
             let scaled = (sw == image.width && sh == image.height) ? image : image.resized(width: sw, height: sh)
             let ii = IntegralImage(grey: scaled.pixels, width: sw, height: sh)
-            let compiled = CompiledCascade(cascade, integralWidth: sw)
+            let compiled = compiledCache.get(cascade, integralWidth: sw)
             let step = factor > 2 ? 1 : 2
             var (x0, y0, x1, y1) = (0, 0, sw - ww, sh - wh)
             if let r = region {
@@ -138,5 +142,21 @@ public struct CascadeDetector: Sendable {
     /// Grouped detections with their neighbour counts.
     public func detect(_ image: GreyImage, region: PixelRect? = nil) -> [(rect: PixelRect, neighbors: Int)] {
         groupRectangles(rawHits(image, region: region), minNeighbors: minNeighbors)
+    }
+}
+
+/// A small lock-protected cache of compiled cascades keyed by integral width (cleared when it grows
+/// past 256 entries, e.g. over many image sizes).
+final class CompiledCache: @unchecked Sendable {
+    private var byWidth: [Int: CompiledCascade] = [:]
+    private let lock = NSLock()
+
+    func get(_ cascade: Cascade, integralWidth w: Int) -> CompiledCascade {
+        lock.lock(); defer { lock.unlock() }
+        if let c = byWidth[w] { return c }
+        if byWidth.count >= 256 { byWidth.removeAll() }
+        let c = CompiledCascade(cascade, integralWidth: w)
+        byWidth[w] = c
+        return c
     }
 }
