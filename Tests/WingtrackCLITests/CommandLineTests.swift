@@ -61,6 +61,23 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A corrupted model: one line naming the file and the failed check, exit 1, no output written.
+    func testCorruptModelIsNamedAndNothingIsWritten() throws {
+        let dir = try temporaryDirectory(self)
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        var bytes = try Data(contentsOf: WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm"))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: models.appendingPathComponent("cnn6.wtm"))
+        let out = dir.appendingPathComponent("out")
+        let r = try run(["track", WingtrackBinary.repo.appendingPathComponent("samples/grace_hopper.mp4").path, "-o", out.path, "--models", models.path])
+        XCTAssertEqual(r.status, 1)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.contains("cnn6.wtm") == true && lines.first?.contains("checksum") == true, r.stderr)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? [], [])
+    }
+
     func testTrainOnAMissingDatasetNamesTheFile() throws {
         let dir = try temporaryDirectory(self)
         let r = try run(["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("run").path])
