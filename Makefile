@@ -6,7 +6,7 @@ APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libo
 SAMPLE := samples/grace_hopper.mp4
 BIN := .build/release/wingtrack
 
-.PHONY: run test build deps bench-nn fuzz fixture sample clean
+.PHONY: run test build deps bench bench-nn fuzz fixture sample clean
 
 run: deps build
 	$(BIN) info --blas
@@ -22,6 +22,15 @@ build: deps
 
 bench-nn: build
 	$(BIN) bench nn
+
+# Side-by-side benchmark (never part of `make test`): the ffmpeg ceiling, dlib and MediaPipe, installed
+# into .venv-bench from PyPI; writes docs/benchmarks.md. `make bench QUICK=1` for a short run.
+bench: build
+	@dpkg -s libdlib-data >/dev/null 2>&1 || apt-get install -y -qq libdlib-data
+	@test -x .venv-bench/bin/python || ( python3 -m venv .venv-bench && \
+	  .venv-bench/bin/pip install -q numpy==1.26.4 dlib-bin==20.0.1.post1 absl-py attrs flatbuffers "protobuf<5" matplotlib && \
+	  .venv-bench/bin/pip install -q --no-deps opencv-python-headless==4.12.0.88 mediapipe==0.10.21 )
+	.venv-bench/bin/python Benchmarks/peers.py $(if $(QUICK),--quick,)
 
 # Mutates a valid clip N times and runs each through `track`, counting crashes, hangs and error kinds.
 N ?= 1000

@@ -31,7 +31,7 @@ def mutate(d: bytes) -> bytes:
         if k == 0:
             for _ in range(rng.randint(1, 50)): d[rng.randrange(len(d))] ^= rng.randint(1, 255)
         elif k == 1:
-            at = rng.randrange(len(d)); d[at:at] = os.urandom(rng.randint(1, 256))
+            at = rng.randrange(len(d)); d[at:at] = rng.randbytes(rng.randint(1, 256))
         elif k == 2:
             d = d[:rng.randrange(len(d))]
         else:

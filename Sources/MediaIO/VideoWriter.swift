@@ -56,7 +56,9 @@ public final class VideoWriter {
 
     /// Creates the output (under a temporary name). Throws `MediaError` naming `url` on failure.
     public init(url: URL, width: Int, height: Int, options: Options = Options()) throws {
-        precondition(width > 0 && height > 0, "VideoWriter: empty size")
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw MediaError(.write, path: url.path, reason: "cannot encode a \(width)x\(height) video")
+        }
         self.url = url
         self.width = width; self.height = height
         codedWidth = width + (width & 1); codedHeight = height + (height & 1)
@@ -183,19 +185,22 @@ public final class VideoWriter {
     }
 
     /// Encodes one frame shown at `timestamp` seconds. Timestamps must increase; a frame whose
-    /// timestamp rounds onto the previous one is moved one tick (1/90000 s) later.
+    /// timestamp rounds onto the previous one is moved one tick (1/90000 s) later. A frame of another
+    /// size than the writer's (a stream whose resolution changes midway) is scaled to the writer's.
     public func write(_ image: PixelBuffer, timestamp: Double) throws {
-        precondition(image.width == width && image.height == height, "VideoWriter: frame \(image.width)x\(image.height), expected \(width)x\(height)")
         guard let frame, let ctx = codecContext else { return }
+        guard image.width > 0, image.height > 0, image.data.count >= image.rowBytes * image.height else {
+            throw MediaError(.write, path: url.path, reason: "empty or inconsistent frame \(image.width)x\(image.height)")
+        }
         let path = url.path
         try check(av_frame_make_writable(frame), .write, path: path, "frame not writable")
-        let src = codedWidth == width && codedHeight == height ? image : padded(image)
-        if sws == nil || swsFormat != src.format {
-            sws_freeContext(sws)
-            sws = sws_getContext(Int32(codedWidth), Int32(codedHeight), src.format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24,
-                                 Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
-            swsFormat = src.format
-        }
+        let sameSize = image.width == width && image.height == height
+        let src = !sameSize || (codedWidth == width && codedHeight == height) ? image : padded(image)
+        // A cached context: rebuilt only when the source format or size changes.
+        sws = sws_getCachedContext(sws, Int32(src.width), Int32(src.height), src.format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24,
+                                   Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
+        swsFormat = src.format
+        guard sws != nil else { throw MediaError(.write, path: path, reason: "cannot convert a \(src.width)x\(src.height) frame") }
         scalePacked(src, with: sws, into: frame)
         var pts = Int64((timestamp * 90_000).rounded())
         if pts <= lastPts { pts = lastPts + 1 }

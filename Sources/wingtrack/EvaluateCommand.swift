@@ -18,6 +18,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "JSON output (the two-stage report, with each network alone under 'networks_alone').") var json = false
     @Option(help: "Also write a Markdown table here.") var report: String?
     @Option(help: "Also write CED curves (SVG) here.") var svg: String?
+    @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
+    var boxes: String?
 
     func run() throws {
         BLAS.threads = 1
@@ -75,6 +77,14 @@ struct EvaluateCommand: ParsableCommand {
         if let report {
             let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"
             try md.write(toFile: report, atomically: true, encoding: .utf8)
+        }
+        if let boxes {
+            var rows = ["image,source,box_cx,box_cy,box_side,nme"]
+            for i in 0..<ds.count {
+                let b = boxFor(i)
+                rows.append(String(format: "%@,%@,%.3f,%.3f,%.3f,%.6f", ds.records[i].image, ds.records[i].source, b.center.x, b.center.y, b.squareSide, reports[0].errors[i]))
+            }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: boxes, atomically: true, encoding: .utf8)
         }
         if let svg {
             try CEDPlot.svg(reports.map { ($0.method, $0.errors) }, title: "CED on \(split) (\(ds.count) faces)")

@@ -142,4 +142,22 @@ final class VideoRoundTripTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
+
+    /// A stream whose resolution changes midway: frames of another size are scaled to the writer's
+    /// size instead of stopping the program.
+    func testFramesOfAnotherSizeAreScaled() throws {
+        let dir = try temporaryDirectory(self)
+        let url = dir.appendingPathComponent("sizes.mp4")
+        let w = try VideoWriter(url: url, width: 96, height: 64)
+        try w.write(syntheticFrame(width: 96, height: 64, k: 0), timestamp: 0)
+        try w.write(syntheticFrame(width: 51, height: 33, k: 1), timestamp: 0.04)
+        try w.write(syntheticFrame(width: 192, height: 128, k: 2), timestamp: 0.08)
+        try w.finish()
+        let r = try VideoReader(url: url)
+        var sizes: [String] = []
+        while let f = r.nextFrame() { sizes.append("\(f.image.width)x\(f.image.height)") }
+        XCTAssertEqual(sizes, ["96x64", "96x64", "96x64"])
+        XCTAssertThrowsError(try VideoWriter(url: dir.appendingPathComponent("e.mp4"), width: 32, height: 32)
+            .write(PixelBuffer(width: 0, height: 0), timestamp: 0))
+    }
 }
