@@ -58,7 +58,8 @@ public struct VideoJob {
     /// Runs the job as a three-stage pipeline over bounded queues: a decoder thread, the tracker on
     /// the calling thread (with the CSV), and a drawing + encoding thread. At most a few frames are
     /// in flight, so memory stays flat however long the video.
-    public func run(localizer: Localizer, detector: FaceDetector, progress: ((Int) -> Void)? = nil) throws -> VideoSummary {
+    /// `progress` receives the frames done so far and the container's estimate of the total (0 when unknown).
+    public func run(localizer: Localizer, detector: FaceDetector, progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
         let reader = try VideoReader(url: input, format: .rgb24)
         let tracker = Tracker(localizer: localizer, detector: detector, options: trackerOptions)
@@ -127,7 +128,7 @@ public struct VideoJob {
             if writer != nil && !tracked.push((frame, obs)) { break }
             if let e = encodeError.value { failure = e; break }
             if isCancelled?() == true { failure = Cancelled(); break }
-            progress?(frames)
+            progress?(frames, reader.info.estimatedFrameCount)
         }
         // Stop both threads (early on failure) and wait for them.
         decoded.close(); tracked.close()

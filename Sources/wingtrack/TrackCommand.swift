@@ -100,13 +100,15 @@ struct TrackCommand: ParsableCommand {
         var lastReport = Date.distantPast
         var setupError: Error?
         /// One status line: a bar over inputs with frames/s and ETA (on a terminal it rewrites itself).
-        func report(_ current: String) {
+        func report(_ current: String, currentLeft: Int = 0) {
             let now = Date()
             guard now.timeIntervalSince(lastReport) >= (isTTY ? 0.5 : 10) else { return }
             lastReport = now
             let elapsed = now.timeIntervalSince(t0)
             let fps = Double(framesDone) / max(elapsed, 1e-3)
-            let eta = finished > 0 ? elapsed / Double(finished) * Double(urls.count - finished) : .nan
+            // Videos left at the mean time per finished video; with one video, its frames left at the current rate.
+            let eta = finished > 0 ? elapsed / Double(finished) * Double(urls.count - finished)
+                : (urls.count == 1 && currentLeft > 0 && fps > 0 ? Double(currentLeft) / fps : .nan)
             let width = 20, filled = urls.count > 0 ? width * finished / urls.count : 0
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             let line = String(format: "[%@] %d/%d videos, %.0f frames/s, ETA %@ — %@", bar, finished, urls.count, fps,
@@ -141,8 +143,11 @@ struct TrackCommand: ParsableCommand {
                 }
                 var seen = 0
                 do {
-                    let s = try job.run(localizer: localizer, detector: detector) { n in
-                        lock.lock(); framesDone += n - seen; seen = n; report("\(url.lastPathComponent): frame \(n)"); lock.unlock()
+                    let s = try job.run(localizer: localizer, detector: detector) { n, total in
+                        lock.lock()
+                        framesDone += n - seen; seen = n
+                        report("\(url.lastPathComponent): frame \(n)" + (total > 0 ? " of ~\(total)" : ""), currentLeft: max(0, total - n))
+                        lock.unlock()
                     }
                     lock.lock()
                     finished += 1
