@@ -82,7 +82,8 @@ public final class VideoReader {
             timeBase = av_q2d(stream.pointee.time_base)
 
             // Display rotation (FFmpeg stores counter-clockwise degrees); we apply the clockwise inverse.
-            var rot = Int((-wt_stream_display_rotation(stream)).rounded())
+            // A damaged display matrix gives NaN: treat it as no rotation.
+            var rot = Self.safeInt(-wt_stream_display_rotation(stream))
             rot = ((rot % 360) + 360) % 360
             rot = (rot + 45) / 90 * 90 % 360
             let par = stream.pointee.codecpar.pointee
@@ -93,7 +94,7 @@ public final class VideoReader {
             if stream.pointee.duration > 0 { duration = Double(stream.pointee.duration) * timeBase }
             else if fmt!.pointee.duration > 0 { duration = Double(fmt!.pointee.duration) / Double(AV_TIME_BASE) }
             var count = Int(stream.pointee.nb_frames)
-            if count <= 0, fps > 0 { count = Int((duration * fps).rounded()) }
+            if count <= 0, fps > 0 { count = Self.safeInt(duration * fps) }
             var hasAudio = false
             for i in 0..<Int(fmt!.pointee.nb_streams) where fmt!.pointee.streams[i]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
                 hasAudio = true
@@ -117,6 +118,11 @@ public final class VideoReader {
         if packet != nil { av_packet_free(&packet) }
         if codecContext != nil { avcodec_free_context(&codecContext) }
         if formatContext != nil { avformat_close_input(&formatContext) }
+    }
+
+    /// `x` rounded, or 0 when it is not finite; clamped to ±2⁵⁰ (container fields can hold anything).
+    static func safeInt(_ x: Double) -> Int {
+        x.isFinite ? Int(max(-0x1p50, min(0x1p50, x.rounded()))) : 0
     }
 
     /// The next upright frame, or nil at the end of the stream (or after unrecoverable damage).
@@ -178,8 +184,10 @@ public final class VideoReader {
         data.removeLast(VideoReader.scalePadding)
         var ts: Double
         let pts = f.pointee.best_effort_timestamp
-        if pts != wt_nopts_value() { ts = Double(pts) * timeBase }
-        else if let last = lastTimestamp { ts = last + (info.fps > 0 ? 1 / info.fps : 1.0 / 30) }
+        let fromPts = Double(pts) * timeBase
+        // A damaged time base or timestamp: continue from the last one at the nominal rate.
+        if pts != wt_nopts_value(), fromPts.isFinite, abs(fromPts) < 1e9 { ts = fromPts }
+        else if let last = lastTimestamp { ts = last + (info.fps > 0 && info.fps < 1e4 ? 1 / info.fps : 1.0 / 30) }
         else { ts = 0 }
         lastTimestamp = ts
         var image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)

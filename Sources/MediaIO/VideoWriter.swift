@@ -202,7 +202,7 @@ public final class VideoWriter {
         swsFormat = src.format
         guard sws != nil else { throw MediaError(.write, path: path, reason: "cannot convert a \(src.width)x\(src.height) frame") }
         scalePacked(src, with: sws, into: frame)
-        var pts = Int64((timestamp * 90_000).rounded())
+        var pts = timestamp.isFinite && abs(timestamp) < 1e9 ? Int64((timestamp * 90_000).rounded()) : lastPts + 1
         if pts <= lastPts { pts = lastPts + 1 }
         lastPts = pts
         frame.pointee.pts = pts

@@ -160,4 +160,12 @@ final class VideoRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try VideoWriter(url: dir.appendingPathComponent("e.mp4"), width: 32, height: 32)
             .write(PixelBuffer(width: 0, height: 0), timestamp: 0))
     }
+
+    /// Damaged container fields (NaN rotation, absurd durations) become safe integers, never a trap.
+    func testSafeIntOfDamagedFields() {
+        XCTAssertEqual(VideoReader.safeInt(.nan), 0)
+        XCTAssertEqual(VideoReader.safeInt(.infinity), 0)
+        XCTAssertEqual(VideoReader.safeInt(1e300), 1 << 50)
+        XCTAssertEqual(VideoReader.safeInt(-89.6), -90)
+    }
 }
