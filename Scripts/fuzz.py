@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""make fuzz: mutate a valid clip N times (byte flips, inserted junk, truncations, duplicated chunks)
+"""make fuzz: mutate a valid clip N times (byte flips, inserted junk, truncations, duplicated chunks,
+mostly in the payload)
 and run each through `wingtrack track --no-video` in its own process, with a timeout. Counts
 crashes (killed by a signal or an unexpected exit code), hangs (timeout) and error kinds.
 
@@ -18,24 +19,29 @@ a = ap.parse_args()
 work = tempfile.mkdtemp(prefix="wingtrack-fuzz-")
 base = os.path.join(work, "base.mp4")
 # A short valid clip: the first 10 frames of the sample, with its audio.
+# The index (moov) first, so that most mutations reach the decoders rather than the demuxer.
 subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", "samples/grace_hopper.mp4", "-frames:v", "10",
-                "-c:v", "libx264", "-c:a", "aac", base], check=True)
+                "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", base], check=True)
 data = open(base, "rb").read()
 rng = random.Random(a.seed)
 
 def mutate(d: bytes) -> bytes:
+    """1-3 mutations; each lands in the payload (after the first 5 %, where the index lives) 3 times in 4."""
     d = bytearray(d)
+    def pos():
+        lo = len(d) // 20 if rng.random() < 0.75 else 0
+        return rng.randrange(lo, len(d))
     for _ in range(rng.randint(1, 3)):
-        if not d: break
+        if len(d) < 2: break
         k = rng.randrange(4)
         if k == 0:
-            for _ in range(rng.randint(1, 50)): d[rng.randrange(len(d))] ^= rng.randint(1, 255)
+            for _ in range(rng.randint(1, 50)): d[pos()] ^= rng.randint(1, 255)
         elif k == 1:
-            at = rng.randrange(len(d)); d[at:at] = rng.randbytes(rng.randint(1, 256))
+            at = pos(); d[at:at] = rng.randbytes(rng.randint(1, 256))
         elif k == 2:
-            d = d[:rng.randrange(len(d))]
+            d = d[:pos()]
         else:
-            s = rng.randrange(len(d)); n = min(len(d) - s, rng.randint(1, 4096)); at = rng.randrange(len(d))
+            s = pos(); n = min(len(d) - s, rng.randint(1, 4096)); at = pos()
             d[at:at] = d[s:s + n]
     return bytes(d)
 
