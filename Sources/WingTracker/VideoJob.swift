@@ -123,7 +123,12 @@ public struct VideoJob {
             jitter.add(obs.success ? obs.landmarks : nil)
             let t0 = DispatchTime.now()
             buffer += LandmarkCSV.row(frame: frames, faceID: 0, timestamp: frame.timestamp, observation: obs) + "\n"
-            if buffer.utf8.count > 1 << 16 { csv.write(Data(buffer.utf8)); buffer = "" }
+            if buffer.utf8.count > 1 << 16 {
+                // The throwing write: a full disk is an error for this video, not a crash.
+                do { try csv.write(contentsOf: Data(buffer.utf8)) }
+                catch { failure = MediaError(.write, path: csvURL.path, reason: "cannot write the CSV (\(error.localizedDescription))"); break }
+                buffer = ""
+            }
             csvSeconds += Self.seconds(since: t0)
             if writer != nil && !tracked.push((frame, obs)) { break }
             if let e = encodeError.value { failure = e; break }
@@ -138,8 +143,9 @@ public struct VideoJob {
         let t0 = DispatchTime.now()
         try writer?.finish()
         clock.encode += Self.seconds(since: t0)
-        csv.write(Data(buffer.utf8))
-        try csv.close(); csvOpen = false
+        do { try csv.write(contentsOf: Data(buffer.utf8)); try csv.close() }
+        catch { throw MediaError(.write, path: csvURL.path, reason: "cannot write the CSV (\(error.localizedDescription))") }
+        csvOpen = false
         try AtomicFile.rename(csvTemp, to: csvURL)
         let secs = Date().timeIntervalSince(start)
         let stage = ["decode": clock.decode, "draw": clock.draw, "encode": clock.encode, "csv": csvSeconds,

@@ -92,7 +92,7 @@ struct TrainCommand: ParsableCommand {
         handle.seekToEndOfFile()
         try trainer.run { p in
             printError(p.line)
-            if let d = try? JSONEncoder().encode(p) { handle.write(d + Data("\n".utf8)) }
+            if let d = try? JSONEncoder().encode(p) { try? handle.write(contentsOf: d + Data("\n".utf8)) }
         }
         printError(String(format: "done: %d steps, best val NME %.2f%%, in %@", trainer.step, 100 * trainer.bestValNME, outURL.path))
     }

@@ -48,6 +48,47 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// Output folder problems: a path that cannot be a folder gives one clear line and touches
+    /// nothing; a disk that fills up during a video removes that video's partial outputs, says why,
+    /// and the batch goes on (needs a small tmpfs: root with mount rights, else skipped).
+    func testOutputFolderProblemsAndFullDisk() throws {
+        let dir = try temporaryDirectory(self)
+        let models = repo.appendingPathComponent("models").path
+        let clip = dir.appendingPathComponent("a.mp4")
+        try BadInputCorpus.copyFrames(from: repo.appendingPathComponent("samples/grace_hopper.mp4"), to: clip, count: 8)
+        let file = dir.appendingPathComponent("plain.txt")
+        try Data("x".utf8).write(to: file)
+        var r = try WingtrackBinary.run(["track", clip.path, "-o", file.appendingPathComponent("out").path, "--models", models])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("plain.txt/out: cannot create the output folder"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: file), Data("x".utf8), "nothing else touched")
+
+        // Full disk: a 400 KiB tmpfs holds the short clip's outputs but not the long clip's overlay.
+        let small = dir.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=400k", "tmpfs", small.path]
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil, { mount.waitUntilExit(); return mount.terminationStatus == 0 }() else {
+            throw XCTSkip("cannot mount a small tmpfs here (needs root with mount rights); the full-disk case is not tested")
+        }
+        defer {
+            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [small.path]
+            try? u.run(); u.waitUntilExit()
+        }
+        let long = dir.appendingPathComponent("b.mp4")
+        try BadInputCorpus.copyFrames(from: repo.appendingPathComponent("samples/grace_hopper.mp4"), to: long, count: 180)
+        r = try WingtrackBinary.run(["track", clip.path, long.path, "-o", small.path, "--models", models], timeout: 300)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("b.overlay.mp4") || r.stderr.contains("b.csv"), r.stderr)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: small.path))
+        XCTAssertTrue(files.isSuperset(of: ["a.csv", "a.json", "a.overlay.mp4"]), "\(files)")
+        XCTAssertTrue(files.isDisjoint(with: ["b.csv", "b.json", "b.overlay.mp4"]), "no partial output under a final name: \(files)")
+        XCTAssertTrue(files.allSatisfy { !$0.hasPrefix(".") }, "temporary files removed: \(files)")
+    }
+
     /// 100 mutations of a short clip (byte flips, inserted junk, truncations, duplicated chunks) in
     /// one batch: no crash, no hang, every input reported as done or failed. `make fuzz` runs 1,000
     /// of them one process each.
