@@ -18,9 +18,9 @@ a = ap.parse_args()
 
 work = tempfile.mkdtemp(prefix="wingtrack-fuzz-")
 base = os.path.join(work, "base.mp4")
-# A short valid clip: the first 10 frames of the sample, with its audio.
+# A short valid clip: the first 10 frames of the sample at 320×240, with its audio.
 # The index (moov) first, so that most mutations reach the decoders rather than the demuxer.
-subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", "samples/grace_hopper.mp4", "-frames:v", "10",
+subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", "samples/grace_hopper.mp4", "-frames:v", "10", "-vf", "scale=320:240",
                 "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", base], check=True)
 data = open(base, "rb").read()
 rng = random.Random(a.seed)

@@ -18,6 +18,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "JSON output (the two-stage report, with each network alone under 'networks_alone').") var json = false
     @Option(help: "Also write a Markdown table here.") var report: String?
     @Option(help: "Also write CED curves (SVG) here.") var svg: String?
+    @Flag(help: "Also measure CNN-6's residual as stage 2 sees it: the upright crop from CNN-6's landmarks against the crop from the truth (centre shift ÷ side, side ratio, roll difference), the distribution CNN-7's training perturbation should cover.")
+    var stage2Residual = false
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
 
@@ -54,6 +56,24 @@ struct EvaluateCommand: ParsableCommand {
                 let shape = truth.map { jittered.apply($0 - c) + c }
                 return view(i) { localizer.refine($0, from: shape).landmarks }
             })
+        }
+        if stage2Residual {
+            var shift: [Float] = [], scale: [Float] = [], roll: [Float] = []
+            for i in 0..<ds.count {
+                let coarse = view(i) { cnn6Only.localize($0, box: boxFor(i)).landmarks }
+                let p = FaceCrop.around(coarse, boxScale: 1, upright: true)
+                let t = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: true)
+                shift.append(p.center.distance(to: t.center) / t.side)
+                scale.append(abs(log(p.side / t.side)))
+                var d = (p.angle - t.angle) * 180 / .pi
+                d = d - 360 * (d / 360).rounded()
+                roll.append(abs(d))
+            }
+            func pct(_ v: [Float], _ q: Float) -> Float { let s = v.sorted(); return s[min(s.count - 1, Int(q * Float(s.count)))] }
+            print("CNN-6 residual for stage 2 (\(ds.count) faces, from the same perturbed boxes): percentiles 50 / 90 / 95 / 99")
+            print(String(format: "  centre shift ÷ side   %.3f / %.3f / %.3f / %.3f", pct(shift, 0.5), pct(shift, 0.9), pct(shift, 0.95), pct(shift, 0.99)))
+            print(String(format: "  |log side ratio|      %.3f / %.3f / %.3f / %.3f", pct(scale, 0.5), pct(scale, 0.9), pct(scale, 0.95), pct(scale, 0.99)))
+            print(String(format: "  |roll difference| °   %.1f / %.1f / %.1f / %.1f", pct(roll, 0.5), pct(roll, 0.9), pct(roll, 0.95), pct(roll, 0.99)))
         }
         let seconds = Date().timeIntervalSince(t0)
         if json {
