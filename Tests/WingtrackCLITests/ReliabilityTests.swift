@@ -89,6 +89,44 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(files.allSatisfy { !$0.hasPrefix(".") }, "temporary files removed: \(files)")
     }
 
+    /// A 30-minute video (tiny, 32×24, 54,000 frames, overlay on): every frame is processed and the
+    /// peak resident memory (the kernel's VmHWM, read while it runs) stays under 300 MB.
+    func testThirtyMinuteVideoKeepsMemoryFlat() throws {
+        let dir = try temporaryDirectory(self)
+        let clip = dir.appendingPathComponent("long.mp4")
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gen.arguments = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=30:duration=1800",
+                         "-c:v", "libx264", "-preset", "ultrafast", clip.path]
+        guard (try? gen.run()) != nil, { gen.waitUntilExit(); return gen.terminationStatus == 0 }() else {
+            throw XCTSkip("no ffmpeg command line to make the 30-minute video")
+        }
+        let out = dir.appendingPathComponent("out")
+        let p = Process()
+        p.executableURL = WingtrackBinary.url
+        p.arguments = ["track", clip.path, "-o", out.path, "--models", repo.appendingPathComponent("models").path]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var peakKB = 0
+        let deadline = Date().addingTimeInterval(900)
+        while p.isRunning && Date() < deadline {
+            if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kb = Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "") {
+                peakKB = max(peakKB, kb)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        if p.isRunning { p.terminate(); XCTFail("hang") }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        struct J: Decodable { var frames: Int }
+        XCTAssertEqual(try JSONDecoder().decode(J.self, from: Data(contentsOf: out.appendingPathComponent("long.json"))).frames, 54_000)
+        print("30-minute video: peak RSS \(peakKB / 1024) MB")
+        XCTAssertGreaterThan(peakKB, 0, "VmHWM was read")
+        XCTAssertLessThan(peakKB, 300 * 1024)
+    }
+
     /// 100 mutations of a short clip (byte flips, inserted junk, truncations, duplicated chunks) in
     /// one batch: no crash, no hang, every input reported as done or failed. `make fuzz` runs 1,000
     /// of them one process each.
