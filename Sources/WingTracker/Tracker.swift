@@ -95,11 +95,18 @@ public final class Tracker {
     /// search runs, a different one on each successive frame of the loss (so a frame costs at most
     /// about two frontal scans): the profile cascade on both sides, then the frame rotated by +30°,
     /// then by −30° (faces rolled beyond the frontal cascade's ±15° or so).
+    /// Lost frames during which the search looks only for faces at least half the last size.
+    static let recentLossFrames = 30
+
     static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
 
     private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {
         let grey = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
-        detector.setSizeRange(min: max(24, min(image.width, image.height) / 16), max: nil)
+        // Shortly after a loss the face is about the size it was: skip windows under half that size
+        // (most of the scan's cost is in the small scales). After a second, search every size again.
+        var minFace = max(24, min(image.width, image.height) / 16)
+        if let b = lastBox, framesLost < Self.recentLossFrames { minFace = max(minFace, Int(b.squareSide * 0.5)) }
+        detector.setSizeRange(min: minFace, max: nil)
         let t0 = DispatchTime.now()
         detectorRuns += 1
         var found: [FaceDetector.Detection] = []
