@@ -97,7 +97,7 @@ struct TrackCommand: ParsableCommand {
         let isTTY = isatty(STDERR_FILENO) != 0
         let lock = NSLock()
         var next = 0, finished = 0, framesDone = 0
-        var lastReport = Date.distantPast
+        var lastReport = Date()   // first line after one interval, when the rates mean something
         var setupError: Error?
         /// One status line: a bar over inputs with frames/s and ETA (on a terminal it rewrites itself).
         func report(_ current: String, currentLeft: Int = 0) {
