@@ -78,6 +78,14 @@ public final class VideoWriter {
 
     private func removeTemporary() { try? FileManager.default.removeItem(at: temporaryURL) }
 
+    /// Abandons the output now: frees the encoder and deletes the temporary file (deinit does the same,
+    /// but its timing is not guaranteed when other threads held the writer). No-op after `finish()`.
+    public func discard() {
+        guard !finished else { return }
+        release()
+        removeTemporary()
+    }
+
     private func open(options: Options, ext: String) throws {
         let path = url.path
         let muxer: String

@@ -138,10 +138,14 @@ public struct VideoJob {
         // Stop both threads (early on failure) and wait for them.
         decoded.close(); tracked.close()
         done.wait()
+        // From here on every failure discards the overlay's temporary file at once.
+        var finishedOverlay = writer == nil
+        defer { if !finishedOverlay { writer?.discard() } }
         if let e = failure ?? encodeError.value { throw e }
         guard frames > 0 else { throw MediaError(.noFrames, path: input.path, reason: "no decodable frame") }
         let t0 = DispatchTime.now()
         try writer?.finish()
+        finishedOverlay = true
         clock.encode += Self.seconds(since: t0)
         do { try csv.write(contentsOf: Data(buffer.utf8)); try csv.close() }
         catch { throw MediaError(.write, path: csvURL.path, reason: "cannot write the CSV (\(error.localizedDescription))") }
