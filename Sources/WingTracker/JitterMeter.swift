@@ -13,13 +13,18 @@ public struct JitterMeter: Sendable {
     /// Adds the next frame's landmarks (nil when the frame was not tracked).
     public mutating func add(_ landmarks: [Point]?) {
         if let next = landmarks, let p = last, let a = beforeLast {
-            var s = 0.0
-            for i in p.indices { s += Double(p[i].distance(to: (a[i] + next[i]) * 0.5)) }
             let iod = Double(p[36].distance(to: p[45]))
-            if iod > 0 { sum += s / Double(p.count) / iod; count += 1 }
+            if iod > 0 { sum += Self.secondDifference(a, p, next) / iod; count += 1 }
         }
         beforeLast = landmarks == nil ? nil : last
         last = landmarks
+    }
+
+    /// Mean over points of |p_t − (p_{t−1} + p_{t+1}) / 2|, in pixels.
+    public static func secondDifference(_ a: [Point], _ p: [Point], _ b: [Point]) -> Double {
+        var s = 0.0
+        for i in p.indices { s += Double(p[i].distance(to: (a[i] + b[i]) * 0.5)) }
+        return s / Double(p.count)
     }
 
     /// The mean jitter so far (nil before the first measurable frame).

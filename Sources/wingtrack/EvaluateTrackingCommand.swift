@@ -137,10 +137,10 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
                    let ga = truth[t - 1], let gb = truth[t + 1] {
                     let iod = Double(gt[36].distance(to: gt[45]))
-                    jitterSum += secondDifference(a, p, b) / iod
-                    truthJitterSum += secondDifference(ga, gt, gb) / iod
+                    jitterSum += JitterMeter.secondDifference(a, p, b) / iod
+                    truthJitterSum += JitterMeter.secondDifference(ga, gt, gb) / iod
                     func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 + $1 * -1 } }
-                    errorJitterSum += secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
+                    errorJitterSum += JitterMeter.secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
                     jitterCount += 1
                 }
             }
@@ -173,12 +173,5 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, report.gapFrames, report.gapFalsePositives,
                 report.reacquisitionDelays.map(String.init).joined(separator: ","), report.trackingFps))
         }
-    }
-
-    /// Mean over points of |p_t − (p_{t−1} + p_{t+1}) / 2|.
-    func secondDifference(_ a: [Point], _ p: [Point], _ b: [Point]) -> Double {
-        var s = 0.0
-        for i in p.indices { s += Double(p[i].distance(to: (a[i] + b[i]) * 0.5)) }
-        return s / Double(p.count)
     }
 }
