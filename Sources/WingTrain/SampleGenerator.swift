@@ -22,8 +22,9 @@ public struct CropPolicy: Codable, Equatable, Sendable {
 
     /// Stage 1: a detector-like or previous-frame box, rotation ±30°, scale ±10 %, shift ±10 %.
     public static let stage1 = CropPolicy(inputSize: 64, boxScale: 1.2, upright: false, rotationDegrees: 30, scaleJitter: 0.10, shiftJitter: 0.10)
-    /// Stage 2: upright from stage-1 landmarks; perturbation about the size of CNN-6's residual error.
-    public static let stage2 = CropPolicy(inputSize: 128, boxScale: 1.2, upright: true, rotationDegrees: 8, scaleJitter: 0.05, shiftJitter: 0.04)
+    /// Stage 2: upright from stage-1 landmarks; perturbation covering CNN-6's measured residual error
+    /// on val (p90: shift 0.052 of the side, scale 7 %, roll 3.8°; docs/experiments.md).
+    public static let stage2 = CropPolicy(inputSize: 128, boxScale: 1.2, upright: true, rotationDegrees: 8, scaleJitter: 0.08, shiftJitter: 0.05)
 
     /// The crop (centre, side, angle) for a shape, before perturbation.
     public func nominalCrop(for shape: [Point]) -> (center: Point, side: Float, angle: Float) {
@@ -40,13 +41,31 @@ public struct TrainingSample {
     public var positive: Bool
 }
 
-/// Photometric augmentation settings.
+/// Photometric augmentation settings (probabilities for greyscale, blur, noise and JPEG).
 public struct Photometric: Codable, Equatable, Sendable {
     public var enabled = true
     public var brightness: Float = 25, contrast: Float = 0.3, channelGain: Float = 0.1
     public var greyscale: Float = 0.1, blur: Float = 0.15, noise: Float = 0.2
+    /// Probability of JPEG-like degradation (`JPEGLike`, quality 10…60), applied last.
+    public var jpeg: Float = 0.1
     public init() {}
     public static let none: Photometric = { var p = Photometric(); p.enabled = false; return p }()
+
+    enum CodingKeys: String, CodingKey { case enabled, brightness, contrast, channelGain, greyscale, blur, noise, jpeg }
+
+    /// Keys missing from older checkpoints' configs keep their defaults (older runs had no `jpeg`:
+    /// they decode with 0, as they were trained).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
+        brightness = try c.decodeIfPresent(Float.self, forKey: .brightness) ?? brightness
+        contrast = try c.decodeIfPresent(Float.self, forKey: .contrast) ?? contrast
+        channelGain = try c.decodeIfPresent(Float.self, forKey: .channelGain) ?? channelGain
+        greyscale = try c.decodeIfPresent(Float.self, forKey: .greyscale) ?? greyscale
+        blur = try c.decodeIfPresent(Float.self, forKey: .blur) ?? blur
+        noise = try c.decodeIfPresent(Float.self, forKey: .noise) ?? noise
+        jpeg = try c.decodeIfPresent(Float.self, forKey: .jpeg) ?? 0
+    }
 }
 
 /// Cuts perturbed, augmented crops from a `FaceDataset` — the same geometry the tracker uses.
@@ -144,6 +163,8 @@ public enum Augment {
         let grey = Float.random(in: 0..<1, using: &rng) < s.greyscale
         let blur = Float.random(in: 0..<1, using: &rng) < s.blur
         let noiseSigma: Float = Float.random(in: 0..<1, using: &rng) < s.noise ? Float.random(in: 2...8, using: &rng) : 0
+        // Drawn only when enabled, so configs without JPEG keep their random streams.
+        let jpegQuality: Int? = s.jpeg > 0 && Float.random(in: 0..<1, using: &rng) < s.jpeg ? Int.random(in: 10...60, using: &rng) : nil
         x.withUnsafeMutableBufferPointer { p in
             let b = p.baseAddress!
             if grey {
@@ -176,5 +197,6 @@ public enum Augment {
                 }
             }
         }
+        if let q = jpegQuality { JPEGLike.degrade(&x, size: S, quality: q) }
     }
 }
