@@ -22,11 +22,22 @@ struct EvaluateCommand: ParsableCommand {
     var stage2Residual = false
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
+    @Option(name: .customLong("compare"), help: ArgumentHelp("Instead of the models folder, evaluate these CNN-6 weight files alone, side by side, from the same boxes (repeatable; e.g. --compare wing=runs/a/best.wtm). Table, JSON (keyed by label) and SVG list them in order.", valueName: "label=file"))
+    var compare: [String] = []
+
+    func validate() throws {
+        for c in compare {
+            let parts = c.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--compare \(c): expected LABEL=FILE")
+            }
+        }
+    }
 
     func run() throws {
         BLAS.threads = 1
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
-        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
+        if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
         func boxFor(_ i: Int) -> Box {
             var rng = SeededGenerator(seed: seed &+ UInt64(i))
             let (c, side, _) = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: false)
@@ -38,8 +49,34 @@ struct EvaluateCommand: ParsableCommand {
             let (w, h) = ds.sizes[i]
             return ds.images[i].withUnsafeBufferPointer { body(PixelView(base: $0.baseAddress!, width: w, height: h, channels: 3, rowBytes: w * 3)) }
         }
+        /// `--boxes`: per face, the starting box and the first report's NME.
+        func writeBoxes(_ errors: [Float]) throws {
+            guard let boxes else { return }
+            var rows = ["image,source,box_cx,box_cy,box_side,nme"]
+            for i in 0..<ds.count {
+                let b = boxFor(i)
+                rows.append(String(format: "%@,%@,%.3f,%.3f,%.3f,%.6f", ds.records[i].image, ds.records[i].source, b.center.x, b.center.y, b.squareSide, errors[i]))
+            }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: boxes, atomically: true, encoding: .utf8)
+        }
         var reports: [EvaluationReport] = []
         let t0 = Date()
+        if !compare.isEmpty {
+            // Each weights file as stage 1 alone, from the same boxes.
+            for c in compare {
+                let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+                let loaded = try ModelFile.load(URL(fileURLWithPath: parts[1]))
+                guard loaded.header.spec.inputSize == NetworkSpec.cnn6.inputSize else {
+                    throw ValidationError("\(parts[1]): not a stage-1 network (input \(loaded.header.spec.inputSize) px, CNN-6 takes \(NetworkSpec.cnn6.inputSize))")
+                }
+                let alone = Localizer(stage1: loaded, stage2: nil)
+                reports.append(EvaluationReport(method: parts[0], dataset: ds) { i in view(i) { alone.localize($0, box: boxFor(i)).landmarks } })
+            }
+            try emit(reports, ds, seconds: Date().timeIntervalSince(t0))
+            try writeBoxes(reports[0].errors)
+            return
+        }
+        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         if localizer.stage2 != nil {
             reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }
@@ -75,17 +112,29 @@ struct EvaluateCommand: ParsableCommand {
             print(String(format: "  |log side ratio|      %.3f / %.3f / %.3f / %.3f", pct(scale, 0.5), pct(scale, 0.9), pct(scale, 0.95), pct(scale, 0.99)))
             print(String(format: "  |roll difference| °   %.1f / %.1f / %.1f / %.1f", pct(roll, 0.5), pct(roll, 0.9), pct(roll, 0.95), pct(roll, 0.99)))
         }
-        let seconds = Date().timeIntervalSince(t0)
+        try emit(reports, ds, seconds: Date().timeIntervalSince(t0))
+        try writeBoxes(reports[0].errors)
+    }
+
+    /// Prints the reports (table, or JSON: with `--compare` keyed by label, else the first report at the
+    /// top level and the others under `networks_alone`), and writes `--report` and `--svg`.
+    private func emit(_ reports: [EvaluationReport], _ ds: FaceDataset, seconds: Double) throws {
+        func object(_ r: EvaluationReport) throws -> [String: Any] {
+            var o = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
+            o.removeValue(forKey: "errors")
+            return o
+        }
         if json {
-            var top = try JSONSerialization.jsonObject(with: JSONEncoder().encode(reports[0])) as! [String: Any]
-            top.removeValue(forKey: "errors")
-            var alone: [String: Any] = [:]
-            for r in reports.dropFirst() {
-                var o = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
-                o.removeValue(forKey: "errors")
-                alone[r.method] = o
+            var top: [String: Any]
+            if compare.isEmpty {
+                top = try object(reports[0])
+                var alone: [String: Any] = [:]
+                for r in reports.dropFirst() { alone[r.method] = try object(r) }
+                top["networks_alone"] = alone
+            } else {
+                top = ["order": reports.map(\.method)]
+                for r in reports { top[r.method] = try object(r) }
             }
-            top["networks_alone"] = alone
             top["split"] = split
             top["seconds"] = seconds
             print(String(data: try JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys]), encoding: .utf8)!)
@@ -97,14 +146,6 @@ struct EvaluateCommand: ParsableCommand {
         if let report {
             let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"
             try md.write(toFile: report, atomically: true, encoding: .utf8)
-        }
-        if let boxes {
-            var rows = ["image,source,box_cx,box_cy,box_side,nme"]
-            for i in 0..<ds.count {
-                let b = boxFor(i)
-                rows.append(String(format: "%@,%@,%.3f,%.3f,%.3f,%.6f", ds.records[i].image, ds.records[i].source, b.center.x, b.center.y, b.squareSide, reports[0].errors[i]))
-            }
-            try (rows.joined(separator: "\n") + "\n").write(toFile: boxes, atomically: true, encoding: .utf8)
         }
         if let svg {
             try CEDPlot.svg(reports.map { ($0.method, $0.errors) }, title: "CED on \(split) (\(ds.count) faces)")
