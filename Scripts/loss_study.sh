@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's loss study at one small, equal budget on CNN-6 (issue #4, docs/experiments.md).
 #
-#   Scripts/loss_study.sh [SAMPLES] [OUT]      defaults: 40000 samples per arm, runs/loss-study
+#   Scripts/loss_study.sh [SAMPLES] [OUT]      defaults: 30000 samples per arm, runs/loss-study
+#   (THREADS=n sets the BLAS threads of each training run; default: all cores)
 #
 # Every arm trains `wingtrack train --net cnn6` with the same recipe, seed, schedule and sample budget;
 # only the loss (and, in the last arm, PDB) changes. An arm whose OUT/ARM/best.wtm already exists is
@@ -9,10 +10,11 @@
 # evaluated alone on val from the same detector-like boxes (`wingtrack evaluate --compare`), giving
 # OUT/study.md (table), OUT/study.json and OUT/study_ced.svg (CED curves).
 set -euo pipefail
-SAMPLES=${1:-40000}
+SAMPLES=${1:-30000}
 OUT=${2:-runs/loss-study}
 DATA=${DATA:-../shared/data/faces68}
 BIN=${BIN:-.build/release/wingtrack}
+THREADS=${THREADS:-0}
 
 # label | train flags
 ARMS=(
@@ -36,9 +38,9 @@ for arm in "${ARMS[@]}"; do
   dir="$OUT/$label"
   if [ ! -f "$dir/best.wtm" ] || ! grep -q '^done:' "$dir.log" 2>/dev/null; then
     resume=""; [ -f "$dir/last.state" ] && resume="--resume"
-    echo "== $label: $BIN train --data $DATA --net cnn6 $flags --samples $SAMPLES --out $dir $resume"
+    echo "== $label: $BIN train --data $DATA --net cnn6 $flags --samples $SAMPLES --seed 1 --threads $THREADS --out $dir $resume"
     # shellcheck disable=SC2086
-    "$BIN" train --data "$DATA" --net cnn6 $flags --samples "$SAMPLES" --seed 1 --out "$dir" $resume 2>&1 \
+    "$BIN" train --data "$DATA" --net cnn6 $flags --samples "$SAMPLES" --seed 1 --threads "$THREADS" --out "$dir" $resume 2>&1 \
       | tee -a "$dir.log" | grep --line-buffered -E "val NME|^done" || true
     grep -q '^done:' "$dir.log" || { echo "loss_study: arm $label did not finish (see $dir.log)" >&2; exit 1; }
   fi

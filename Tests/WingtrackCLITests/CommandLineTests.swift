@@ -85,4 +85,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("none/landmarks.csv: cannot read"), r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1)
     }
+
+    /// `evaluate --compare`: the same weights twice give identical figures, equal to the standard
+    /// path's "cnn6 alone"; a malformed pair is a usage error; a stage-2 file is named and refused.
+    func testEvaluateCompareAgreesWithTheStandardPath() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68").path
+        XCTAssertEqual(try run(["evaluate", "--data", data, "--compare", "nolabel"]).status, 2)
+        let dir = try temporaryDirectory(self)
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        let cnn6 = WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm")
+        try FileManager.default.copyItem(at: cnn6, to: models.appendingPathComponent("cnn6.wtm"))
+        let standard = try run(["evaluate", "--data", data, "--models", models.path, "--json"])
+        XCTAssertEqual(standard.status, 0, standard.stderr)
+        let compared = try run(["evaluate", "--data", data, "--compare", "a=\(cnn6.path)", "--compare", "b=\(cnn6.path)", "--json"])
+        XCTAssertEqual(compared.status, 0, compared.stderr)
+        let s = try JSONSerialization.jsonObject(with: Data(standard.stdout.utf8)) as! [String: Any]
+        let c = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(c["order"] as? [String], ["a", "b"])
+        let a = c["a"] as! [String: Any], b = c["b"] as! [String: Any]
+        XCTAssertEqual(a["nme_io_mean"] as? Double, b["nme_io_mean"] as? Double)
+        XCTAssertEqual(a["nme_io_mean"] as? Double, s["nme_io_mean"] as? Double, "same network, same boxes, same figure")
+        XCTAssertEqual(a["failure_008"] as? Double, s["failure_008"] as? Double)
+
+        let stage2 = dir.appendingPathComponent("stage2.wtm")
+        let cnn7 = ["models/cnn7.wtm", "models/training/cnn7-checkpoint.f16.wtm"].map { WingtrackBinary.repo.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+        try FileManager.default.copyItem(at: XCTUnwrap(cnn7, "no CNN-7 weights in models/"), to: stage2)
+        let refused = try run(["evaluate", "--data", data, "--compare", "x=\(stage2.path)"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("stage2.wtm: not a stage-1 network"), refused.stderr)
+    }
 }
