@@ -16,6 +16,9 @@ final class CompiledCascade {
     private var leaves: [Float] = []
     // HAAR: per feature 3 rects × (4 offsets + weight); unused rects have weight 0.
     private var haarOffsets: [Int32] = [], haarWeights: [Float] = []
+    /// HAAR: one self-contained record per node (feature corners, weights, threshold, children), so
+    /// the hot loop reads one place per node instead of six arrays.
+    private var haarNodes: [HaarNode] = []
     // LBP: per feature 16 grid-corner offsets.
     private var lbpOffsets: [Int32] = []
     // Variance normalisation rectangle corners.
@@ -53,6 +56,17 @@ final class CompiledCascade {
         for f in c.lbpFeatures {
             for j in 0..<4 { for i in 0..<4 { lbpOffsets.append(Int32((f.y + j * f.height) * s + f.x + i * f.width)) } }
         }
+        if isHaar {
+            for i in 0..<nodeLeft.count {
+                let f = Int(nodeFeature[i])
+                let o = haarOffsets[(12 * f)..<(12 * f + 12)].map { $0 }
+                haarNodes.append(HaarNode(
+                    a0: o[0], a1: o[1], a2: o[2], a3: o[3], b0: o[4], b1: o[5], b2: o[6], b3: o[7],
+                    c0: o[8], c1: o[9], c2: o[10], c3: o[11],
+                    w0: haarWeights[3 * f], w1: haarWeights[3 * f + 1], w2: haarWeights[3 * f + 2],
+                    threshold: nodeThreshold[i], left: nodeLeft[i], right: nodeRight[i]))
+            }
+        }
         normOffsets = corners(1, 1, c.windowWidth - 2, c.windowHeight - 2)
         normArea = Double((c.windowWidth - 2) * (c.windowHeight - 2))
     }
@@ -63,6 +77,7 @@ final class CompiledCascade {
         var sth, nth, lv, hw: UnsafePointer<Float>
         var nsub: UnsafePointer<UInt32>
         var norm: UnsafePointer<Int32>
+        var haar: UnsafePointer<HaarNode>
         var stages: Int
     }
 
@@ -76,7 +91,7 @@ final class CompiledCascade {
         return Pointers(sws: ptr(stageWeakStart), swc: ptr(stageWeakCount), wn: ptr(weakNode), wl: ptr(weakLeaf),
                         nl: ptr(nodeLeft), nr: ptr(nodeRight), nfeat: ptr(nodeFeature), ho: ptr(haarOffsets), lo: ptr(lbpOffsets),
                         sth: ptr(stageThreshold), nth: ptr(nodeThreshold), lv: ptr(leaves), hw: ptr(haarWeights),
-                        nsub: ptr(nodeSubset), norm: ptr(normOffsets), stages: stageThreshold.count)
+                        nsub: ptr(nodeSubset), norm: ptr(normOffsets), haar: ptr(haarNodes), stages: stageThreshold.count)
     }()
     private var owned: [UnsafeMutableRawPointer] = []
     deinit { for o in owned { o.deallocate() } }
@@ -106,28 +121,24 @@ final class CompiledCascade {
                 var idx = 0
                 repeat {
                     let node = base + idx
-                    let f = Int(P.nfeat[node])
-                    let left: Bool
                     if isHaar {
-                        var v: Float = 0
-                        for k in 0..<3 {
-                            let wt = P.hw[3 * f + k]
-                            if wt == 0 { continue }
-                            let o = 12 * f + 4 * k
-                            v += wt * Float(p[Int(P.ho[o + 3])] - p[Int(P.ho[o + 1])] - p[Int(P.ho[o + 2])] + p[Int(P.ho[o])])
-                        }
-                        left = v * norm < P.nth[node]
+                        // A missing third rectangle has corners 0 and weight 0: it adds exactly 0.
+                        let n = P.haar[node]
+                        let v = n.w0 * Float(p[Int(n.a3)] &- p[Int(n.a1)] &- p[Int(n.a2)] &+ p[Int(n.a0)])
+                            + n.w1 * Float(p[Int(n.b3)] &- p[Int(n.b1)] &- p[Int(n.b2)] &+ p[Int(n.b0)])
+                            + n.w2 * Float(p[Int(n.c3)] &- p[Int(n.c1)] &- p[Int(n.c2)] &+ p[Int(n.c0)])
+                        idx = Int(v * norm < n.threshold ? n.left : n.right)
                     } else {
-                        let o = 16 * f
+                        let o = 16 * Int(P.nfeat[node])
                         let lo = P.lo
                         @inline(__always) func cell(_ i: Int, _ j: Int) -> Int32 {
                             let a = o + j * 4 + i
                             return p[Int(lo[a + 5])] - p[Int(lo[a + 1])] - p[Int(lo[a + 4])] + p[Int(lo[a])]
                         }
                         let code = Cascade.lbpCode(cell)
-                        left = P.nsub[node * 8 + (code >> 5)] & (1 << UInt32(code & 31)) != 0
+                        let left = P.nsub[node * 8 + (code >> 5)] & (1 << UInt32(code & 31)) != 0
+                        idx = Int(left ? P.nl[node] : P.nr[node])
                     }
-                    idx = Int(left ? P.nl[node] : P.nr[node])
                 } while idx > 0
                 sum += P.lv[Int(P.wl[w]) - idx]
             }
@@ -135,4 +146,14 @@ final class CompiledCascade {
         }
         return true
     }
+}
+
+/// One HAAR node, self-contained: the integral-image offsets of its feature's (up to) three
+/// rectangles' corners (top-left, top-right, bottom-left, bottom-right), their weights, the node
+/// threshold and the children (≤ 0: leaf −child).
+struct HaarNode {
+    var a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3: Int32
+    var w0, w1, w2: Float
+    var threshold: Float
+    var left, right: Int32
 }
