@@ -37,8 +37,17 @@ public enum Landmarks68 {
         (centroid(s[36...41]), centroid(s[42...47]))
     }
 
-    /// In-plane roll in radians: the angle of the line from the image-left eye centre to the image-right one.
+    /// In-plane roll in radians: the rotation that best maps `meanShape` onto the 68 points (least
+    /// squares over all of them, after centring; positive turns the image x axis towards y). For a
+    /// frontal face it agrees with the eye line's angle; unlike the eye line it stays meaningful in
+    /// profile, where the two eyes' annotated centres nearly coincide (docs/experiments.md).
     public static func roll(_ s: [Point]) -> Float {
+        precondition(s.count == count, "roll: need 68 points")
+        return Procrustes.fit(from: meanShape, to: s).angle
+    }
+
+    /// The angle of the line from the image-left eye centre to the image-right one (radians).
+    public static func eyeLineRoll(_ s: [Point]) -> Float {
         let (l, r) = eyeCentres(s)
         return atan2(r.y - l.y, r.x - l.x)
     }

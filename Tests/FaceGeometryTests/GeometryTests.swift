@@ -35,6 +35,23 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(fit.tx, 10, accuracy: 1e-3)
     }
 
+    func testRollIsTheRotationOfTheMeanShapeAndZeroForIt() {
+        XCTAssertEqual(Landmarks68.roll(Landmarks68.meanShape), 0, accuracy: 1e-5)
+        // The mean shape is left-right symmetric: its mirror image is itself.
+        let mirrored = Landmarks68.flipped(Landmarks68.meanShape, width: 0)
+        for (a, b) in zip(mirrored, Landmarks68.meanShape) {
+            XCTAssertEqual(a.x, b.x, accuracy: 1e-3); XCTAssertEqual(a.y, b.y, accuracy: 1e-3)
+        }
+        XCTAssertEqual(Landmarks68.eyeLineRoll(Landmarks68.meanShape), 0, accuracy: 1e-4)
+        for degrees: Float in [-170, -35, -5, 0, 12, 90, 179] {
+            let a = degrees * .pi / 180
+            let t = SimilarityTransform(scale: 80, angle: a, tx: 300, ty: -20)
+            var roll = Landmarks68.roll(t.apply(Landmarks68.meanShape)) - a
+            roll -= 2 * .pi * (roll / (2 * .pi)).rounded()
+            XCTAssertEqual(roll, 0, accuracy: 1e-4, "\(degrees)°")
+        }
+    }
+
     func testBoxIoU() {
         let a = Box(minX: 0, minY: 0, maxX: 10, maxY: 10), b = Box(minX: 5, minY: 0, maxX: 15, maxY: 10)
         XCTAssertEqual(a.iou(b), 50 / 150, accuracy: 1e-6)

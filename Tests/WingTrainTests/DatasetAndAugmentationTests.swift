@@ -166,4 +166,29 @@ final class PoseBalancingTests: XCTestCase {
         let pdb = PoseBalancing(shapes: ds.records.map(\.landmarks), yaw: ds.records.map(\.yawDegrees))
         XCTAssertGreaterThan(abs(pdb.yawCorrelation ?? 0), 0.85)
     }
+
+    /// The roll that uprights stage-2 crops: on frontal faces it agrees with the eye line; in profile
+    /// the eye line swings wildly (the two eyes' annotated centres nearly coincide) and it does not.
+    func testRollAgreesWithTheEyeLineOnFrontalFacesAndStaysSaneInProfile() throws {
+        let data = try requireSharedData()
+        let ds = try FaceDataset(directory: data.appendingPathComponent("faces68"), splits: ["train", "val"], sources: ["aflw2000"])
+        func degrees(_ a: Float) -> Float { abs(a * 180 / .pi) }
+        func p90(_ v: [Float]) -> Float { v.sorted()[Int(0.9 * Float(v.count - 1))] }
+        var frontalDifference: [Float] = [], profileRoll: [Float] = [], profileEyeLine: [Float] = []
+        for r in ds.records {
+            guard let yaw = r.yawDegrees else { continue }
+            let roll = Landmarks68.roll(r.landmarks), eye = Landmarks68.eyeLineRoll(r.landmarks)
+            if abs(yaw) < 30 {
+                var d = roll - eye
+                d -= 2 * .pi * (d / (2 * .pi)).rounded()
+                frontalDifference.append(degrees(d))
+            } else if abs(yaw) >= 60 {
+                profileRoll.append(degrees(roll)); profileEyeLine.append(degrees(eye))
+            }
+        }
+        XCTAssertGreaterThan(frontalDifference.count, 200); XCTAssertGreaterThan(profileRoll.count, 100)
+        XCTAssertLessThan(p90(frontalDifference), 5, "frontal: roll vs eye line")
+        XCTAssertLessThan(p90(profileRoll), 30, "profile: |roll| p90")
+        XCTAssertGreaterThan(p90(profileEyeLine), 45, "profile: |eye line| p90 (why roll is not the eye line)")
+    }
 }
