@@ -25,6 +25,12 @@ public final class Tracker {
         /// One-Euro smoothing of the landmark coordinates (nil = none).
         public var smoothing: OneEuroFilter? = OneEuroFilter(minCutoff: 2, beta: 1)
         public init() {}
+
+        /// The settings as text, for output files.
+        public var summary: [String: String] {
+            ["stage1": stage1.rawValue, "threshold": "\(scoreThreshold)", "constant_velocity": "\(constantVelocity)",
+             "smooth": smoothing.map { "one-euro(\($0.minCutoff) Hz, β \($0.beta))" } ?? "none"]
+        }
     }
 
     /// What the tracker saw in one frame.

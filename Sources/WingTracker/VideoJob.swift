@@ -23,6 +23,10 @@ public struct VideoSummary: Codable, Sendable {
     public var jitter: Double?
     public var overlay: String?
     public var notes: [String]
+    /// The networks that made the landmarks: "cnn6" (CNN-6 alone) or "cnn6+cnn7" (two-stage).
+    public var networks: String
+    /// The tracker settings (stage-1 policy, smoothing, threshold, seeding).
+    public var settings: [String: String]
 }
 
 /// Tracks one video: `NAME.csv`, `NAME.overlay.mp4` (unless disabled) and `NAME.json` in the output
@@ -158,7 +162,8 @@ public struct VideoJob {
                                    acquisitions: tracker.acquisitions, detectorRuns: tracker.detectorRuns, decodeErrors: reader.decodeErrors,
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
-                                   overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [])
+                                   overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
+                                   networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary

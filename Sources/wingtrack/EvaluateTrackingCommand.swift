@@ -63,7 +63,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let srcs = sources.map { Set($0.split(separator: ",").map(String.init)) }
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], sources: srcs)
         guard ds.count > 0 else { throw ValidationError("no faces in split '\(split)'") }
-        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
+        let localizer = try tracking.localizer(ModelsLocation.resolve(models))
         let detector = try FaceDetector.standard()
         let options = tracking.trackerOptions
 

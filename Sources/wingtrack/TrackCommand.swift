@@ -88,7 +88,7 @@ struct TrackCommand: ParsableCommand {
             throw MediaError(.write, path: outDir.path, reason: "output folder is not writable")
         }
         let modelsURL = ModelsLocation.resolve(models)
-        _ = try Localizer(modelsDirectory: modelsURL, requireStage2: false)   // fail early, once, on bad models
+        _ = try tracking.localizer(modelsURL)   // fail early, once, on bad models
         let options = tracking.trackerOptions
 
         struct Item: Codable { var input: String; var status: String; var error: String?; var frames: Int?; var successRate: Double?; var fps: Double? }
@@ -124,7 +124,7 @@ struct TrackCommand: ParsableCommand {
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, urls.count))) { _ in
             let localizer: Localizer, detector: FaceDetector
             do {
-                localizer = try Localizer(modelsDirectory: modelsURL, requireStage2: false)
+                localizer = try tracking.localizer(modelsURL)
                 detector = try FaceDetector.standard()
             } catch { lock.lock(); setupError = error; lock.unlock(); return }
             while true {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WingTracker
 
 /// The tracker's options, shared by `track` and `evaluate-tracking`. The defaults were chosen by
@@ -11,6 +12,8 @@ struct TrackingOptions: ParsableArguments {
     @Option(help: "One-Euro speed coefficient, per px/s (with --smooth one-euro).") var smoothBeta = 1.0
     @Option(help: "CNN-6 policy: every-frame or acquisition-only (needs CNN-7; without it CNN-6 runs every frame).")
     var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
+    @Flag(inversion: .prefixedNo, help: "Refine with CNN-7 when the models folder has it (--no-stage2: CNN-6 alone, several times faster, less accurate; docs/tracking.md).")
+    var stage2 = true
     @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
     @Flag(inversion: .prefixedNo, help: "Seed each frame from the previous landmarks moved at their last velocity.")
     var constantVelocity = true
@@ -31,7 +34,13 @@ struct TrackingOptions: ParsableArguments {
         return o
     }
 
+    /// The networks from `dir` (CNN-7 only if present and wanted).
+    func localizer(_ dir: URL) throws -> Localizer {
+        let loaded = try Localizer(modelsDirectory: dir, requireStage2: false)
+        return stage2 ? loaded : Localizer(stage1: loaded.stage1, stage2: nil)
+    }
+
     var summary: [String: String] {
-        ["stage1": stage1, "smooth": smooth == "none" ? "none" : "one-euro(\(smoothCutoff) Hz, β \(smoothBeta))", "threshold": "\(threshold)", "constant_velocity": "\(constantVelocity)"]
+        trackerOptions.summary.merging(["stage2": "\(stage2)"]) { a, _ in a }
     }
 }

@@ -60,6 +60,22 @@ final class TrackCommandTests: XCTestCase {
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: out.path).contains { $0.hasPrefix(".") })
     }
 
+    /// NAME.json says which networks made the landmarks; `--no-stage2` runs CNN-6 alone.
+    func testJSONNamesTheNetworksAndNoStage2DropsCNN7() throws {
+        let dir = try temporaryDirectory(self)
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try shortClip(clip, frames: 10)
+        let hasCNN7 = FileManager.default.fileExists(atPath: repo.appendingPathComponent("models/cnn7.wtm").path)
+        for (flags, expected) in [([String](), hasCNN7 ? "cnn6+cnn7" : "cnn6"), (["--no-stage2"], "cnn6")] {
+            let out = dir.appendingPathComponent("out\(flags.count)")
+            let r = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-video", "--models", repo.appendingPathComponent("models").path] + flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
+            XCTAssertEqual(json["networks"] as? String, expected, "\(flags)")
+            XCTAssertEqual((json["settings"] as? [String: String])?["stage1"], "every-frame")
+        }
+    }
+
     func testBatchWithABrokenFileResumeAndShards() throws {
         let dir = try temporaryDirectory(self)
         let inputs = dir.appendingPathComponent("in")
