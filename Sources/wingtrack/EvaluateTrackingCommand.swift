@@ -34,6 +34,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
     struct Report: Codable {
         var clips = 0, frames = 0, faceFrames = 0, successFrames = 0, gapFrames = 0, gapFalsePositives = 0
         var reacquisitionDelays: [Int] = []
+        /// Mean NME of each clip over its tracked frames, in clip order.
+        var clipMeanNME: [Double] = []
         var successRate = 0.0
         var meanNME = 0.0, medianNME = 0.0
         /// Frames with NME > 0.08 or no success, over frames that show the face.
@@ -123,6 +125,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
             }
             report.clips += 1
             report.frames += truth.count
+            var clipErrors: [Float] = []
+            defer { report.clipMeanNME.append(Double(Metrics.mean(clipErrors))) }
             for t in truth.indices {
                 guard let gt = truth[t] else {
                     report.gapFrames += 1
@@ -133,6 +137,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 if let p = predictions[t] {
                     report.successFrames += 1
                     errors.append(Metrics.nmeInterOcular(p, gt))
+                    clipErrors.append(Metrics.nmeInterOcular(p, gt))
                 }
                 if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
                    let ga = truth[t - 1], let gb = truth[t + 1] {
