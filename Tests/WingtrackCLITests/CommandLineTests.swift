@@ -109,9 +109,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(a["failure_008"] as? Double, s["failure_008"] as? Double)
 
         let stage2 = dir.appendingPathComponent("stage2.wtm")
-        let cnn7 = ["models/cnn7.wtm", "models/training/cnn7-checkpoint.f16.wtm"].map { WingtrackBinary.repo.appendingPathComponent($0) }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-        try FileManager.default.copyItem(at: XCTUnwrap(cnn7, "no CNN-7 weights in models/"), to: stage2)
+        try FileManager.default.copyItem(at: WingtrackBinary.repo.appendingPathComponent("models/cnn7.wtm"), to: stage2)
         let refused = try run(["evaluate", "--data", data, "--compare", "x=\(stage2.path)"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("stage2.wtm: not a stage-1 network"), refused.stderr)
