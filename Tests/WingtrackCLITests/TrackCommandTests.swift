@@ -135,9 +135,14 @@ final class TrackCommandTests: XCTestCase {
         p.arguments = ["track", inputs.path, "-o", out.path, "--models", models]
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let aDone = out.appendingPathComponent("a.json")
+        // Wait until a is done and b is in flight (its hidden temporary files exist), then SIGTERM.
+        func bInFlight() -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+            return names.contains("a.json") && names.contains { $0.hasPrefix(".b.") }
+        }
         let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: aDone.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        while !bInFlight() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertTrue(bInFlight(), "b never started")
         p.terminate()   // SIGTERM
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 143)
