@@ -11,11 +11,9 @@ final class CompiledCascade {
     // Per weak classifier: first node, first leaf.
     private var weakNode: [Int32] = [], weakLeaf: [Int32] = []
     // Per node.
-    private var nodeLeft: [Int32] = [], nodeRight: [Int32] = [], nodeFeature: [Int32] = [], nodeThreshold: [Float] = []
+    private var nodeLeft: [Int32] = [], nodeRight: [Int32] = [], nodeFeature: [Int32] = []
     private var nodeSubset: [UInt32] = []   // 8 words per node (LBP)
     private var leaves: [Float] = []
-    // HAAR: per feature 3 rects × (4 offsets + weight); unused rects have weight 0.
-    private var haarOffsets: [Int32] = [], haarWeights: [Float] = []
     /// HAAR: one self-contained record per node (feature corners, weights, threshold, children), so
     /// the hot loop reads one place per node instead of six arrays.
     private var haarNodes: [HaarNode] = []
@@ -30,6 +28,9 @@ final class CompiledCascade {
         isHaar = c.featureType == .haar
         stride = integralWidth + 1
         let s = stride
+        // HAAR, while building: node thresholds, and per feature 3 rects × (4 offsets + weight)
+        // (unused rects have weight 0); they end up in `haarNodes`.
+        var nodeThreshold: [Float] = [], haarOffsets: [Int32] = [], haarWeights: [Float] = []
         func corners(_ x: Int, _ y: Int, _ w: Int, _ h: Int) -> [Int32] {
             [Int32(y * s + x), Int32(y * s + x + w), Int32((y + h) * s + x), Int32((y + h) * s + x + w)]
         }
@@ -73,8 +74,8 @@ final class CompiledCascade {
 
     /// Raw views of the arrays, valid while `self` lives (the arrays are never mutated after init).
     struct Pointers {
-        var sws, swc, wn, wl, nl, nr, nfeat, ho, lo: UnsafePointer<Int32>
-        var sth, nth, lv, hw: UnsafePointer<Float>
+        var sws, swc, wn, wl, nl, nr, nfeat, lo: UnsafePointer<Int32>
+        var sth, lv: UnsafePointer<Float>
         var nsub: UnsafePointer<UInt32>
         var norm: UnsafePointer<Int32>
         var haar: UnsafePointer<HaarNode>
@@ -89,8 +90,8 @@ final class CompiledCascade {
             return UnsafePointer(m)
         }
         return Pointers(sws: ptr(stageWeakStart), swc: ptr(stageWeakCount), wn: ptr(weakNode), wl: ptr(weakLeaf),
-                        nl: ptr(nodeLeft), nr: ptr(nodeRight), nfeat: ptr(nodeFeature), ho: ptr(haarOffsets), lo: ptr(lbpOffsets),
-                        sth: ptr(stageThreshold), nth: ptr(nodeThreshold), lv: ptr(leaves), hw: ptr(haarWeights),
+                        nl: ptr(nodeLeft), nr: ptr(nodeRight), nfeat: ptr(nodeFeature), lo: ptr(lbpOffsets),
+                        sth: ptr(stageThreshold), lv: ptr(leaves),
                         nsub: ptr(nodeSubset), norm: ptr(normOffsets), haar: ptr(haarNodes), stages: stageThreshold.count)
     }()
     private var owned: [UnsafeMutableRawPointer] = []

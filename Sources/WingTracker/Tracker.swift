@@ -96,14 +96,14 @@ public final class Tracker {
         return acquire(image, at: timestamp)
     }
 
+    /// Lost frames during which the search looks only for faces at least half the last size.
+    static let recentLossFrames = 30
+
     /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
     /// the last known position, then on the whole frame. When those find nothing, one more costly
     /// search runs, a different one on each successive frame of the loss (so a frame costs at most
     /// about two frontal scans): the profile cascade on both sides, then the frame rotated by +30°,
     /// then by −30° (faces rolled beyond the frontal cascade's ±15° or so).
-    /// Lost frames during which the search looks only for faces at least half the last size.
-    static let recentLossFrames = 30
-
     static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
 
     private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {

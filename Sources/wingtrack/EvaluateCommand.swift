@@ -25,19 +25,24 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("compare"), help: ArgumentHelp("Instead of the models folder, evaluate these CNN-6 weight files alone, side by side, from the same boxes (repeatable; e.g. --compare wing=runs/a/best.wtm). Table, JSON (keyed by label) and SVG list them in order.", valueName: "label=file"))
     var compare: [String] = []
 
-    func validate() throws {
-        for c in compare {
-            let parts = c.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError("--compare \(c): expected LABEL=FILE")
-            }
+    /// `--compare` as (label, file) pairs; nil for a malformed one.
+    var comparisons: [(label: String, file: String)?] {
+        compare.map { c in
+            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty ? (parts[0], parts[1]) : nil
         }
+    }
+
+    func validate() throws {
+        if let bad = zip(compare, comparisons).first(where: { $0.1 == nil }) {
+            throw ValidationError("--compare \(bad.0): expected LABEL=FILE")
+        }
+        if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
     }
 
     func run() throws {
         BLAS.threads = 1
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
-        if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
         func boxFor(_ i: Int) -> Box {
             var rng = SeededGenerator(seed: seed &+ UInt64(i))
             let (c, side, _) = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: false)
@@ -63,14 +68,13 @@ struct EvaluateCommand: ParsableCommand {
         let t0 = Date()
         if !compare.isEmpty {
             // Each weights file as stage 1 alone, from the same boxes.
-            for c in compare {
-                let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
-                let loaded = try ModelFile.load(URL(fileURLWithPath: parts[1]))
+            for case let (label, file)? in comparisons {
+                let loaded = try ModelFile.load(URL(fileURLWithPath: file))
                 guard loaded.header.spec.inputSize == NetworkSpec.cnn6.inputSize else {
-                    throw ValidationError("\(parts[1]): not a stage-1 network (input \(loaded.header.spec.inputSize) px, CNN-6 takes \(NetworkSpec.cnn6.inputSize))")
+                    throw ValidationError("\(file): not a stage-1 network (input \(loaded.header.spec.inputSize) px, CNN-6 takes \(NetworkSpec.cnn6.inputSize))")
                 }
                 let alone = Localizer(stage1: loaded, stage2: nil)
-                reports.append(EvaluationReport(method: parts[0], dataset: ds) { i in view(i) { alone.localize($0, box: boxFor(i)).landmarks } })
+                reports.append(EvaluationReport(method: label, dataset: ds) { i in view(i) { alone.localize($0, box: boxFor(i)).landmarks } })
             }
             try emit(reports, ds, seconds: Date().timeIntervalSince(t0))
             try writeBoxes(reports[0].errors)

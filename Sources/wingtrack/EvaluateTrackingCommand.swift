@@ -136,8 +136,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 report.faceFrames += 1
                 if let p = predictions[t] {
                     report.successFrames += 1
-                    errors.append(Metrics.nmeInterOcular(p, gt))
-                    clipErrors.append(Metrics.nmeInterOcular(p, gt))
+                    let e = Metrics.nmeInterOcular(p, gt)
+                    errors.append(e); clipErrors.append(e)
                 }
                 if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
                    let ga = truth[t - 1], let gb = truth[t + 1] {
