@@ -85,7 +85,7 @@ final class TrackCommandTests: XCTestCase {
         try Data("not a video".utf8).write(to: inputs.appendingPathComponent("broken.mp4"))
         let models = repo.appendingPathComponent("models").path
         let out = dir.appendingPathComponent("out")
-        var r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--no-video"])
+        var r = try WingtrackBinary.run(["track", inputs.path, "-o", out.path, "--models", models, "--no-video", "--jobs", "1"])
         XCTAssertEqual(r.status, 1, "one input failed")
         XCTAssertTrue(r.stderr.contains("broken.mp4: cannot open"), r.stderr)
         for n in ["a", "b"] {
@@ -132,7 +132,7 @@ final class TrackCommandTests: XCTestCase {
         let models = repo.appendingPathComponent("models").path
         let p = Process()
         p.executableURL = WingtrackBinary.url
-        p.arguments = ["track", inputs.path, "-o", out.path, "--models", models]
+        p.arguments = ["track", inputs.path, "-o", out.path, "--models", models, "--jobs", "1"]   // one video at a time
         p.standardError = FileHandle.nullDevice
         try p.run()
         // Wait until a is done and b is in flight (its hidden temporary files exist), then SIGTERM.
