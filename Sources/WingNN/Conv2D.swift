@@ -2,7 +2,8 @@
 /// optional fused ReLU.
 ///
 /// y[n, o, oy, ox] = act(b[o] + Σ_{c,ky,kx} W[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]).
-/// Computed as im2col + one SGEMM per group of images (groups keep the column buffer ≤ ~32 MB).
+/// Computed as im2col + one SGEMM per group of images (groups keep the column buffer ≤ ~32 MB); at
+/// batch 1 in two halves that `split` may run on two threads (see `ForwardSplit`).
 /// Weights `[Cout, Cin, k, k]` are He-normal, biases zero. Buffers are kept between calls; the
 /// returned tensors share them until the next call.
 public final class Conv2D: Layer {
@@ -18,6 +19,10 @@ public final class Conv2D: Layer {
     private var output = Tensor(zeros: [0])
     private var inputGradient = Tensor(zeros: [0])
     private var col: [Float] = []
+    /// The second half's column buffer at batch 1.
+    private var col2: [Float] = []
+    /// Who runs the two halves of a batch-1 forward pass.
+    public var split: ForwardSplit = .serial
     private var gemmOut: [Float] = []
     private var dCol: [Float] = []
     /// Upper bound on floats in the im2col buffer of one group (~32 MB).
@@ -60,6 +65,7 @@ public final class Conv2D: Layer {
     public func forward(_ x: Tensor) -> Tensor {
         input = x
         let g = geometry(x.shape)
+        if x.batch == 1 { forwardOneImage(x, g); return output }
         let (N, P, K, O) = (x.batch, g.positions, g.patchSize, outChannels)
         let group = groupSize(g, batch: N)
         output.reuse(as: [N, O, g.outHeight, g.outWidth])
@@ -94,6 +100,52 @@ public final class Conv2D: Layer {
             }
         }}}}}}
         return output
+    }
+
+    /// Batch 1 in two halves: by output rows when there are more positions than channels (each half
+    /// unfolds and multiplies its own rows), else by output channels (one unfolding, each half
+    /// multiplies its channels' weights). The cut depends on the shape alone, never on `split`.
+    private func forwardOneImage(_ x: Tensor, _ g: ConvGeometry) {
+        let (P, K, O, oW) = (g.positions, g.patchSize, outChannels, g.outWidth)
+        output.reuse(as: [1, O, g.outHeight, oW])
+        let byRows = P > O && g.outHeight >= 2
+        let mid = byRows ? g.outHeight / 2 : O / 2
+        Conv2D.grow(&col, byRows ? K * mid * oW : K * P)
+        if byRows { Conv2D.grow(&col2, K * (g.outHeight - mid) * oW) }
+        let relu = self.relu
+        x.data.withUnsafeBufferPointer { xp in
+        weight.value.withUnsafeBufferPointer { wp in
+        bias.value.withUnsafeBufferPointer { bp in
+        col.withUnsafeMutableBufferPointer { cp in
+        col2.withUnsafeMutableBufferPointer { c2p in
+        output.data.withUnsafeMutableBufferPointer { yp in
+            let (xs, ws, bs, y) = (xp.baseAddress!, wp.baseAddress!, bp.baseAddress!, yp.baseAddress!)
+            /// y[o, p] += b[o], then the ReLU, for channels `os` and positions `ps`.
+            func finish(_ os: Range<Int>, _ ps: Range<Int>) {
+                for o in os {
+                    let row = y + o * P, b = bs[o]
+                    if relu { for p in ps { row[p] = max(0, row[p] + b) } } else { for p in ps { row[p] += b } }
+                }
+            }
+            if byRows {
+                func half(_ rows: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) {
+                    let n = rows.count * oW, p0 = rows.lowerBound * oW
+                    im2col(g, images: xs, count: 1, outputRows: rows, col: buffer)
+                    BLAS.sgemm(m: O, n: n, k: K, a: ws, lda: K, b: buffer, ldb: n, c: y + p0, ldc: P)
+                    finish(0..<O, p0..<(p0 + n))
+                }
+                split.run({ half(0..<mid, cp.baseAddress!) }, { half(mid..<g.outHeight, c2p.baseAddress!) })
+            } else {
+                im2col(g, images: xs, count: 1, col: cp.baseAddress!)
+                func half(_ os: Range<Int>) {
+                    guard !os.isEmpty else { return }
+                    BLAS.sgemm(m: os.count, n: P, k: K, a: ws + os.lowerBound * K, lda: K, b: cp.baseAddress!, ldb: P,
+                               c: y + os.lowerBound * P, ldc: P)
+                    finish(os, 0..<P)
+                }
+                split.run({ half(0..<mid) }, { half(mid..<O) })
+            }
+        }}}}}}
     }
 
     public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {

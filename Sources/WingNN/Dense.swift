@@ -10,6 +10,8 @@ public final class Dense: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     private var input = Tensor(zeros: [0])
     private var output = Tensor(zeros: [0])
+    /// Who runs the two halves (output units) of a batch-1 forward pass.
+    public var split: ForwardSplit = .serial
 
     public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {
         self.relu = relu
@@ -31,7 +33,13 @@ public final class Dense: Layer {
         weight.value.withUnsafeBufferPointer { wp in
         y.data.withUnsafeMutableBufferPointer { yp in
             if N == 1 {
-                BLAS.sgemv(m: outFeatures, n: inFeatures, a: wp.baseAddress!, lda: inFeatures, x: xp.baseAddress!, y: yp.baseAddress!)
+                // Two halves of the output units (see `ForwardSplit`).
+                let (a, xs, ys, K, mid) = (wp.baseAddress!, xp.baseAddress!, yp.baseAddress!, inFeatures, outFeatures / 2)
+                func half(_ os: Range<Int>) {
+                    guard !os.isEmpty else { return }
+                    BLAS.sgemv(m: os.count, n: K, a: a + os.lowerBound * K, lda: K, x: xs, y: ys + os.lowerBound)
+                }
+                split.run({ half(0..<mid) }, { half(mid..<outFeatures) })
             } else {
                 BLAS.sgemm(transB: true, m: N, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
                            b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)

@@ -13,10 +13,13 @@ public struct ConvGeometry: Sendable, Equatable {
 
 /// Unfolds `count` images into columns: `col[(c·k + ky)·k + kx, i·P + oy·outW + ox]`, with
 /// `P = outH·outW`, holds `image[i][c, oy·s − pad + ky, ox·s − pad + kx]` (0 outside the image).
-/// `images` points at the first of `count` consecutive `[C, H, W]` images.
-func im2col(_ g: ConvGeometry, images: UnsafePointer<Float>, count: Int, col: UnsafeMutablePointer<Float>) {
+/// `images` points at the first of `count` consecutive `[C, H, W]` images. With `outputRows`, only
+/// those output rows are unfolded (`P` = their count · outW, `oy` counted from the range's start).
+func im2col(_ g: ConvGeometry, images: UnsafePointer<Float>, count: Int, outputRows: Range<Int>? = nil,
+            col: UnsafeMutablePointer<Float>) {
     let (H, W, k, s, pad) = (g.height, g.width, g.kernel, g.stride, g.padding)
-    let (oH, oW, P) = (g.outHeight, g.outWidth, g.positions)
+    let rows = outputRows ?? 0..<g.outHeight
+    let oW = g.outWidth, P = rows.count * oW
     let rowStride = count * P
     for c in 0..<g.channels {
         for ky in 0..<k {
@@ -28,9 +31,9 @@ func im2col(_ g: ConvGeometry, images: UnsafePointer<Float>, count: Int, col: Un
                 for i in 0..<count {
                     let plane = images + (i * g.channels + c) * H * W
                     let dst0 = row + i * P
-                    for oy in 0..<oH {
+                    for oy in rows {
                         let iy = oy * s - pad + ky
-                        let dst = dst0 + oy * oW
+                        let dst = dst0 + (oy - rows.lowerBound) * oW
                         if iy < 0 || iy >= H || oxHi <= oxLo {
                             dst.update(repeating: 0, count: oW)
                             continue

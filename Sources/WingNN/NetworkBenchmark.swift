@@ -9,6 +9,9 @@ public struct NetworkBenchmark: Codable, Sendable {
     public var cnn7_forward_ms: Double
     public var cnn6_forward_gflops: Double
     public var cnn7_forward_gflops: Double
+    /// Forward at batch 1 with the second half of every layer on a helper thread (`ForwardSplit`).
+    public var cnn6_forward_ms_2threads: Double
+    public var cnn7_forward_ms_2threads: Double
     public var cnn6_train_samples_per_s: Double
     public var cnn7_train_samples_per_s: Double
     public var cnn6_train_gflops: Double
@@ -29,6 +32,9 @@ public struct NetworkBenchmark: Codable, Sendable {
         BLAS.threads = 1
         let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
         let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
+        let helper = ForwardSplit(helperThread: true)
+        let (f6p, _) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
+        let (f7p, _) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
         BLAS.threads = cores
         let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2)
         let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2)
@@ -36,6 +42,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         return NetworkBenchmark(blas_core: BLAS.coreName, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
                                 cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
+                                cnn6_forward_ms_2threads: f6p, cnn7_forward_ms_2threads: f7p,
                                 cnn6_train_samples_per_s: t6, cnn7_train_samples_per_s: t7,
                                 cnn6_train_gflops: 6 * mac6 * t6 / 1e9, cnn7_train_gflops: 6 * mac7 * t7 / 1e9,
                                 layers: ["cnn6": l6, "cnn7": l7], threads: cores)
@@ -47,6 +54,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
         s += String(format: "CNN-6 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn6_forward_ms, cnn6_forward_gflops)
         s += String(format: "CNN-7 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn7_forward_ms, cnn7_forward_gflops)
+        s += String(format: "forward, batch 1, halves on 2 threads: CNN-6 %.2f ms, CNN-7 %.2f ms\n", cnn6_forward_ms_2threads, cnn7_forward_ms_2threads)
         s += String(format: "CNN-6 training, batch 64, %d threads: %.0f samples/s (%.0f GFLOP/s)\n", threads, cnn6_train_samples_per_s, cnn6_train_gflops)
         s += String(format: "CNN-7 training, batch 64, %d threads: %.1f samples/s (%.0f GFLOP/s)\n", threads, cnn7_train_samples_per_s, cnn7_train_gflops)
         for net in ["cnn6", "cnn7"] {
@@ -70,9 +78,11 @@ public struct NetworkBenchmark: Codable, Sendable {
         return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(t0) / 1e9
     }
 
-    /// Median total forward time and mean per-layer times at batch 1.
-    static func forwardTime(_ spec: NetworkSpec, seconds: Double) -> (Double, [LayerTime]) {
+    /// Median total forward time and mean per-layer times at batch 1 (BLAS on one thread; the layers'
+    /// halves on `split`).
+    static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {
         let net = spec.build(seed: 3)
+        net.use(split)
         var rng = SeededGenerator(seed: 5)
         let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
         for _ in 0..<3 { _ = net.forward(x) }

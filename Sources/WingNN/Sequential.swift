@@ -21,6 +21,14 @@ public final class Sequential {
         }
     }
 
+    /// Hands `split` to every layer that cuts its batch-1 work in two (convolutions, dense layers).
+    public func use(_ split: ForwardSplit) {
+        for layer in layers {
+            if let c = layer as? Conv2D { c.split = split }
+            if let d = layer as? Dense { d.split = split }
+        }
+    }
+
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
     /// Output shape for an input shape, layer by layer.

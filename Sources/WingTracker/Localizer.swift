@@ -42,6 +42,13 @@ public final class Localizer {
         self.init(stage1: s1, stage2: s2)
     }
 
+    /// Lets both networks run each layer's two halves on `split` (a helper thread when a core is
+    /// free); the results are bit-identical either way.
+    public func use(_ split: ForwardSplit) {
+        stage1.network.use(split)
+        stage2?.network.use(split)
+    }
+
     static func policy(of m: ModelFile.Loaded) -> CropPolicyRecord? {
         guard let json = m.header.provenance["policy"], let d = json.data(using: .utf8) else { return nil }
         return try? JSONDecoder().decode(CropPolicyRecord.self, from: d)

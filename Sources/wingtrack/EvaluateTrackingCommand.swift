@@ -66,6 +66,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], sources: srcs)
         guard ds.count > 0 else { throw ValidationError("no faces in split '\(split)'") }
         let localizer = try tracking.localizer(ModelsLocation.resolve(models))
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 { localizer.use(ForwardSplit(helperThread: true)) }
         let detector = try FaceDetector.standard()
         let options = tracking.trackerOptions
 

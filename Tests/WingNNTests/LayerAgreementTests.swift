@@ -33,6 +33,46 @@ final class LayerAgreementTests: XCTestCase {
         }
     }
 
+    /// Batch 1 runs in two halves (by output rows or by channels); with a helper thread the halves run
+    /// at once. Both must match the naive loops, and each other bit for bit.
+    func testBatchOneHalvesMatchNaiveAndAreBitIdenticalOnTwoThreads() {
+        let helper = ForwardSplit(helperThread: true)
+        XCTAssertTrue(helper.isParallel)
+        // (in, out, H, W, kernel, stride, padding): rows split (P > out), channel split (P ≤ out),
+        // a single output row (channel split), odd halves, one output channel.
+        let cases = [(3, 4, 9, 7, 3, 1, 1), (6, 16, 3, 3, 3, 1, 1), (2, 3, 1, 9, 1, 1, 0), (4, 5, 7, 5, 3, 2, 1), (3, 1, 5, 5, 3, 1, 1)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(40 + i))
+            let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.4, stride: c.5, padding: c.6, relu: i % 2 == 0, rng: &rng)
+            conv.bias.value = (0..<c.1).map { Float($0) * 0.1 - 0.2 }
+            let x = random([1, c.0, c.2, c.3], seed: UInt64(200 + i))
+            var ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                            kernel: c.4, stride: c.5, padding: c.6)
+            if i % 2 == 0 { ref.data = ref.data.map { max(0, $0) } }
+            let serial = conv.forward(x).data
+            assertClose(serial, ref.data, rtol: 1e-4, atol: 1e-4, "conv case \(i), serial halves")
+            conv.split = helper
+            XCTAssertEqual(conv.forward(x).data, serial, "conv case \(i): two threads must give the same bits")
+        }
+        var rng = SeededGenerator(seed: 7)
+        for out in [7, 1] {
+            let d = Dense(name: "fc", inFeatures: 13, outFeatures: out, relu: true, rng: &rng)
+            let x = random([1, 13], seed: 8)
+            let serial = d.forward(x).data
+            var ref = NaiveReference.dense(x, weight: d.weight.value, bias: d.bias.value, outFeatures: out)
+            ref.data = ref.data.map { max(0, $0) }
+            assertClose(serial, ref.data, rtol: 1e-5, atol: 1e-5, "dense \(out)")
+            d.split = helper
+            XCTAssertEqual(d.forward(x).data, serial, "dense \(out): two threads must give the same bits")
+        }
+        // A whole CNN-6, many times over (the hand-over between threads must hold up).
+        let net = NetworkSpec.cnn6.build(seed: 1)
+        let x = random([1, 3, 64, 64], seed: 9)
+        let serial = net.forward(x).data
+        net.use(helper)
+        for _ in 0..<50 { XCTAssertEqual(net.forward(x).data, serial) }
+    }
+
     func testMaxPoolMatchesNaiveOnOddSizes() {
         for (k, s, h, w) in [(2, 2, 7, 5), (2, 2, 8, 8), (3, 2, 9, 7), (2, 1, 4, 5)] {
             let x = random([3, 2, h, w], seed: UInt64(h * w))
