@@ -5,8 +5,9 @@ import WingNN
 /// The paper's two-stage localiser.
 ///
 /// From a face box (a detector's, calibrated to the landmarks' bounding square, or the previous
-/// frame's landmarks): a similarity crop 64×64 → CNN-6 → coarse landmarks; their eye-line roll and
-/// upright box → a rotation-corrected crop 128×128 → CNN-7 → 68 landmarks in image coordinates,
+/// frame's landmarks): a similarity crop 64×64 → CNN-6 → coarse landmarks; their roll (Procrustes
+/// against the mean shape, `Landmarks68.roll`) and upright box → a rotation-corrected crop 128×128
+/// → CNN-7 → 68 landmarks in image coordinates,
 /// plus the face score (sigmoid of CNN-7's face logit). Not thread-safe (networks keep buffers):
 /// one localiser per thread.
 public final class Localizer {
