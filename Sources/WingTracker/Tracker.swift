@@ -7,7 +7,8 @@ import FaceGeometry
 /// Acquires with the detector; then seeds each frame's crop and roll from the previous frame's
 /// landmarks. A frame succeeds when the face score is at least `scoreThreshold`; below it the face
 /// is lost and the detector runs again (around the last position first, then on the whole frame),
-/// on that frame and on later ones until it finds the face. Not thread-safe: one tracker per video.
+/// on that frame and on later ones until it finds the face (on fewer of them as a loss goes on:
+/// `searches(onLostFrame:maxInterval:)`). Not thread-safe: one tracker per video.
 public final class Tracker {
     public enum Stage1Policy: String, Sendable, CaseIterable {
         /// CNN-6 on every frame, as in the paper's pipeline.
@@ -24,12 +25,16 @@ public final class Tracker {
         public var constantVelocity = true
         /// One-Euro smoothing of the landmark coordinates (nil = none).
         public var smoothing: OneEuroFilter? = OneEuroFilter(minCutoff: 2, beta: 1)
+        /// During a long loss the detector searches every frame, then every 2nd, 4th, … frame, at most
+        /// every `maxSearchInterval`-th (1 = every frame): see `searches(onLostFrame:)`.
+        public var maxSearchInterval = 8
         public init() {}
 
         /// The settings as text, for output files.
         public var summary: [String: String] {
             ["stage1": stage1.rawValue, "threshold": "\(scoreThreshold)", "constant_velocity": "\(constantVelocity)",
-             "smooth": smoothing.map { "one-euro(\($0.minCutoff) Hz, β \($0.beta))" } ?? "none"]
+             "smooth": smoothing.map { "one-euro(\($0.minCutoff) Hz, β \($0.beta))" } ?? "none",
+             "max_search_interval": "\(maxSearchInterval)"]
         }
     }
 
@@ -60,8 +65,10 @@ public final class Tracker {
     private var previous: [Point]?
     private var beforePrevious: [Point]?
     private var lastBox: Box?
-    /// Consecutive frames without a face (selects the extra detector search).
+    /// Consecutive frames without a face (sets the search schedule and the smallest face searched).
     private var framesLost = 0
+    /// Detector searches during the current loss (selects the extra search).
+    private var lossSearches = 0
     private var filters: [OneEuroFilter] = []
 
     public init(localizer: Localizer, detector: FaceDetector, options: Options = Options()) {
@@ -106,7 +113,22 @@ public final class Tracker {
     /// then by −30° (faces rolled beyond the frontal cascade's ±15° or so).
     static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
 
+    /// Whether the detector searches on the `n`-th consecutive frame without a face (0-based): on
+    /// every frame for the first `recentLossFrames`, then every 2nd frame for as many again, every 4th
+    /// for twice as many, and so on up to every `maxInterval`-th. A face-free stretch then costs a
+    /// fraction of a full search per frame (one 720p search takes about half a second), and a face
+    /// that comes back after a long absence is found at most `maxInterval − 1` frames late.
+    public static func searches(onLostFrame n: Int, maxInterval: Int) -> Bool {
+        var interval = 1, end = recentLossFrames
+        while n >= end && interval < maxInterval { interval = min(2 * interval, maxInterval); end *= 2 }
+        return n % interval == 0
+    }
+
     private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {
+        guard Self.searches(onLostFrame: framesLost, maxInterval: options.maxSearchInterval) else {
+            framesLost += 1
+            return Observation(success: false, confidence: 0, landmarks: nil, box: nil, acquired: false)
+        }
         let grey = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
         // Shortly after a loss the face is about the size it was: skip windows under half that size
         // (most of the scan's cost is in the small scales). After a second, search every size again.
@@ -123,10 +145,11 @@ public final class Tracker {
         }
         if found.isEmpty { found = detector.detectFrontal(grey) }
         if found.isEmpty {
-            let extra = Self.extraSearches[framesLost % Self.extraSearches.count]
+            let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
             found = extra.kind == "profile" ? detector.detectProfiles(grey) : detector.detectRotated(grey, degrees: extra.degrees)
         }
         framesLost += 1
+        lossSearches += 1
         timings.detector += seconds(since: t0)
         var best: (Localizer.Result, Float)?
         for d in found.prefix(3) {
@@ -143,6 +166,7 @@ public final class Tracker {
         }
         acquisitions += 1
         framesLost = 0
+        lossSearches = 0
         for i in filters.indices { filters[i].reset() }
         return accept(r, at: timestamp, acquired: true)
     }

@@ -17,12 +17,15 @@ struct TrackingOptions: ParsableArguments {
     @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
     @Flag(inversion: .prefixedNo, help: "Seed each frame from the previous landmarks moved at their last velocity.")
     var constantVelocity = true
+    @Option(help: "While no face is found: search every frame for 30 frames, then every 2nd, 4th, … frame, at most every N-th (1 = every frame; a 720p search takes about 0.5 s).")
+    var maxSearchInterval = 8
 
     func validate() throws {
         guard ["none", "one-euro"].contains(smooth) else { throw ValidationError("--smooth must be none or one-euro") }
         guard Tracker.Stage1Policy(rawValue: stage1) != nil else { throw ValidationError("--stage1 must be every-frame or acquisition-only") }
         guard smoothCutoff > 0, smoothBeta >= 0 else { throw ValidationError("--smooth-cutoff must be positive and --smooth-beta not negative") }
         guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
+        guard maxSearchInterval >= 1 else { throw ValidationError("--max-search-interval must be at least 1") }
     }
 
     var trackerOptions: Tracker.Options {
@@ -30,6 +33,7 @@ struct TrackingOptions: ParsableArguments {
         o.scoreThreshold = threshold
         o.stage1 = Tracker.Stage1Policy(rawValue: stage1)!
         o.constantVelocity = constantVelocity
+        o.maxSearchInterval = maxSearchInterval
         o.smoothing = smooth == "one-euro" ? OneEuroFilter(minCutoff: smoothCutoff, beta: smoothBeta) : nil
         return o
     }

@@ -111,4 +111,27 @@ final class GroundTruthTrackingTests: XCTestCase {
             if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
         }
     }
+
+    /// A five-second face-free gap: the detector thins out its searches (every frame for 30 frames,
+    /// then every 2nd, 4th, 8th) and still finds the face within 8 + 5 frames of its return.
+    func testLongGapSearchesLessAndStillReacquires() throws {
+        let (ds, idx) = try faces(1)
+        let dir = try temporaryDirectory(self)
+        let gap = 30..<180
+        let url = dir.appendingPathComponent("longgap.mp4")
+        try clip(ds, idx[0], frames: 210, phase: 0.7, gap: gap).write(to: url)
+        let out = dir.appendingPathComponent("out")
+        let pred = try track([url], out: out)[0]
+        XCTAssertNotNil(pred[gap.lowerBound - 1], "tracked before the gap")
+        for t in gap { XCTAssertNil(pred[t], "frame \(t) is in the gap") }
+        let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
+        XCTAssertNotNil(back, "never re-acquired")
+        if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 13, "re-acquired \(back - gap.upperBound) frames after the gap") }
+        struct J: Decodable { var detectorRuns: Int }
+        let runs = try JSONDecoder().decode(J.self, from: Data(contentsOf: out.appendingPathComponent("longgap.json"))).detectorRuns
+        // 150 lost frames: 30 + 15 + 15 + 4 searches (one more if the loss is seen a frame late), plus
+        // the first acquisition and the re-acquisition.
+        XCTAssertLessThanOrEqual(runs, 70, "detector runs \(runs)")
+        XCTAssertGreaterThanOrEqual(runs, 60, "detector runs \(runs)")
+    }
 }
