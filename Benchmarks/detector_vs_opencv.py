@@ -21,7 +21,7 @@ CASCADES = ROOT / "Sources/FaceDetect/Cascades"
 
 
 def ours(video, every, cascade):
-    out = subprocess.run([str(BIN), "detect", video, "--json", "--no-profile", "--every", str(every), "--cascade", cascade],
+    out = subprocess.run([str(BIN), "detect", video, "--json", "--no-profile", "--every", str(every), "--cascade", cascade, "--threads", "1"],
                          capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"detector_vs_opencv: wingtrack detect {video} failed: {out.stderr.strip()}")

@@ -103,39 +103,77 @@ public struct CascadeDetector: Sendable {
 
     public init(cascade: Cascade) { self.cascade = cascade }
 
-    /// Raw window hits in image pixels (before grouping).
-    public func rawHits(_ image: GreyImage, region: PixelRect? = nil) -> [PixelRect] {
+    /// Threads that scan pyramid levels at once. The hits are collected level by level in pyramid
+    /// order, so the detections are the same for any count.
+    public var threads = 1
+
+    /// One pyramid level: the image shrunk by `factor` to `width`×`height`, windows `winW`×`winH` in image pixels.
+    struct Level { var factor: Double, width: Int, height: Int, winW: Int, winH: Int }
+
+    /// The pyramid levels to scan for this image size and the size range, smallest factor first.
+    func levels(imageWidth: Int, imageHeight: Int) -> [Level] {
         let (ww, wh) = (cascade.windowWidth, cascade.windowHeight)
-        var hits: [PixelRect] = []
+        var out: [Level] = []
         var factor = 1.0
         while true {
             let winW = Int((Double(ww) * factor).rounded()), winH = Int((Double(wh) * factor).rounded())
             if let maxSize, winW > maxSize || winH > maxSize { break }
-            let sw = Int((Double(image.width) / factor).rounded()), sh = Int((Double(image.height) / factor).rounded())
+            let sw = Int((Double(imageWidth) / factor).rounded()), sh = Int((Double(imageHeight) / factor).rounded())
             if sw < ww || sh < wh { break }
             defer { factor *= scaleFactor }
             if let minSize, winW < minSize || winH < minSize { continue }
-            let scaled = (sw == image.width && sh == image.height) ? image : image.resized(width: sw, height: sh)
-            let ii = IntegralImage(grey: scaled.pixels, width: sw, height: sh)
-            let compiled = compiledCache.get(cascade, integralWidth: sw)
-            let step = factor > 2 ? 1 : 2
-            var (x0, y0, x1, y1) = (0, 0, sw - ww, sh - wh)
-            if let r = region {
-                x0 = max(0, Int(Double(r.x) / factor)); y0 = max(0, Int(Double(r.y) / factor))
-                x1 = min(x1, Int(Double(r.x + r.width) / factor) - ww); y1 = min(y1, Int(Double(r.y + r.height) / factor) - wh)
-            }
-            guard x1 >= x0, y1 >= y0 else { continue }
-            let P = compiled.pointers
-            ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
-                for y in stride(from: y0 - y0 % step, to: y1, by: step) {
-                    for x in stride(from: x0 - x0 % step, to: x1, by: step)
-                    where compiled.accepts(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, P) {
-                        hits.append(PixelRect(x: Int((Double(x) * factor).rounded()), y: Int((Double(y) * factor).rounded()),
-                                              width: winW, height: winH))
-                    }
-                }
-            }}
+            out.append(Level(factor: factor, width: sw, height: sh, winW: winW, winH: winH))
         }
+        return out
+    }
+
+    /// Raw window hits in image pixels (before grouping), in pyramid order.
+    public func rawHits(_ image: GreyImage, region: PixelRect? = nil) -> [PixelRect] {
+        let levels = self.levels(imageWidth: image.width, imageHeight: image.height)
+        guard threads > 1, levels.count > 1 else { return levels.flatMap { scan(image, $0, region: region) } }
+        // Workers take the next level in turn (the first, largest levels cost the most).
+        var perLevel = [[PixelRect]](repeating: [], count: levels.count)
+        var next = 0
+        let lock = NSLock()
+        perLevel.withUnsafeMutableBufferPointer { slots in
+            let slots = slots   // each level's slot is written by exactly one worker
+            DispatchQueue.concurrentPerform(iterations: min(threads, levels.count)) { _ in
+                while true {
+                    lock.lock(); let i = next; next += 1; lock.unlock()
+                    guard i < levels.count else { return }
+                    slots[i] = scan(image, levels[i], region: region)
+                }
+            }
+        }
+        return perLevel.flatMap { $0 }
+    }
+
+    /// Every window of one level (every second position below 2×, as OpenCV does), optionally only
+    /// those inside `region`.
+    func scan(_ image: GreyImage, _ level: Level, region: PixelRect?) -> [PixelRect] {
+        let (ww, wh) = (cascade.windowWidth, cascade.windowHeight)
+        let (factor, sw, sh) = (level.factor, level.width, level.height)
+        var hits: [PixelRect] = []
+        let scaled = (sw == image.width && sh == image.height) ? image : image.resized(width: sw, height: sh)
+        let ii = IntegralImage(grey: scaled.pixels, width: sw, height: sh)
+        let compiled = compiledCache.get(cascade, integralWidth: sw)
+        let step = factor > 2 ? 1 : 2
+        var (x0, y0, x1, y1) = (0, 0, sw - ww, sh - wh)
+        if let r = region {
+            x0 = max(0, Int(Double(r.x) / factor)); y0 = max(0, Int(Double(r.y) / factor))
+            x1 = min(x1, Int(Double(r.x + r.width) / factor) - ww); y1 = min(y1, Int(Double(r.y + r.height) / factor) - wh)
+        }
+        guard x1 >= x0, y1 >= y0 else { return [] }
+        let P = compiled.pointers
+        ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
+            for y in stride(from: y0 - y0 % step, to: y1, by: step) {
+                for x in stride(from: x0 - x0 % step, to: x1, by: step)
+                where compiled.accepts(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, P) {
+                    hits.append(PixelRect(x: Int((Double(x) * factor).rounded()), y: Int((Double(y) * factor).rounded()),
+                                          width: level.winW, height: level.winH))
+                }
+            }
+        }}
         return hits
     }
 

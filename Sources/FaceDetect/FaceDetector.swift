@@ -73,6 +73,12 @@ public final class FaceDetector: @unchecked Sendable {
                          profileCalibration: bundledCalibration(defaultProfile) ?? .identity)
     }
 
+    /// Threads scanning pyramid levels at once, for every cascade (detections do not depend on it).
+    public var threads: Int {
+        get { frontal.threads }
+        set { frontal.threads = newValue; profile?.threads = newValue }
+    }
+
     /// Sets the smallest and largest face side searched, in pixels.
     public func setSizeRange(min: Int?, max: Int?) {
         frontal.minSize = min; frontal.maxSize = max

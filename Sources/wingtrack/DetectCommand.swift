@@ -22,10 +22,13 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Where --calibrate writes (JSON).") var calibrationOut = "Sources/FaceDetect/Cascades/calibration.json"
     @Option(help: "Measure the detection rate on this faces68-format folder (split --split), by source and |yaw|.") var evaluate: String?
     @Option(help: "Split for --evaluate.") var split = "val"
+    @Option(help: "Threads scanning pyramid levels at once (default: the number of CPU cores; the boxes do not depend on it).")
+    var threads: Int?
 
     func validate() throws {
         if inputs.isEmpty && calibrate == nil && evaluate == nil { throw ValidationError("give images or videos, or --calibrate DIR, or --evaluate DIR") }
         if every < 1 { throw ValidationError("--every must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -34,6 +37,7 @@ struct DetectCommand: ParsableCommand {
         let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
         detector.frontal.scaleFactor = scaleFactor
         detector.profile?.scaleFactor = scaleFactor
+        detector.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var failed = 0
         for path in inputs {
             let url = URL(fileURLWithPath: path)

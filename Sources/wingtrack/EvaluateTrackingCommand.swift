@@ -68,6 +68,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let localizer = try tracking.localizer(ModelsLocation.resolve(models))
         if ProcessInfo.processInfo.activeProcessorCount >= 2 { localizer.use(ForwardSplit(helperThread: true)) }
         let detector = try FaceDetector.standard()
+        detector.threads = min(2, ProcessInfo.processInfo.activeProcessorCount)
         let options = tracking.trackerOptions
 
         let dir: URL

@@ -129,10 +129,13 @@ struct TrackCommand: ParsableCommand {
             let localizer: Localizer, detector: FaceDetector
             do {
                 localizer = try tracking.localizer(modelsURL)
-                // A core left over per worker: the networks run each layer's halves on two threads
-                // (same output; docs/tracking.md measures the gain).
-                if 2 * workers <= ProcessInfo.processInfo.activeProcessorCount { localizer.use(ForwardSplit(helperThread: true)) }
                 detector = try FaceDetector.standard()
+                // A core left over per worker: the networks run each layer's halves on two threads and
+                // the detector two pyramid levels at once (same output; docs/tracking.md measures it).
+                if 2 * workers <= ProcessInfo.processInfo.activeProcessorCount {
+                    localizer.use(ForwardSplit(helperThread: true))
+                    detector.threads = 2
+                }
             } catch { lock.lock(); setupError = error; lock.unlock(); return }
             while true {
                 lock.lock()

@@ -119,8 +119,16 @@ final class DetectionTests: XCTestCase {
             let img = try ImageIO.read(dir.appendingPathComponent(n.replacingOccurrences(of: ".pts", with: ".jpg")))
             let g = grey(img)
             detector.setSizeRange(min: max(24, min(g.width, g.height) / 16), max: nil)
-            let best = detector.detect(g).map { $0.box.iou(gt) }.max() ?? 0
+            detector.threads = 1
+            let detections = detector.detect(g)
+            let best = detections.map { $0.box.iou(gt) }.max() ?? 0
             if best >= 0.5 { found += 1 }
+            // Levels scanned on two threads: the same raw hits in the same order, the same detections.
+            let rawHits = detector.frontal.rawHits(g)
+            XCTAssertFalse(rawHits.isEmpty, n)
+            detector.threads = 2
+            XCTAssertEqual(detector.frontal.rawHits(g), rawHits, n)
+            XCTAssertEqual(detector.detect(g).map { "\($0.raw) \($0.score) \($0.kind)" }, detections.map { "\($0.raw) \($0.score) \($0.kind)" }, n)
             report.append(String(format: "%@ %.2f", n, best))
         }
         print("AFW detection IoU: " + report.joined(separator: ", "))
