@@ -26,7 +26,7 @@ public final class Tracker {
         /// One-Euro smoothing of the landmark coordinates (nil = none).
         public var smoothing: OneEuroFilter? = OneEuroFilter(minCutoff: 2, beta: 1)
         /// During a long loss the detector searches every frame, then every 2nd, 4th, … frame, at most
-        /// every `maxSearchInterval`-th (1 = every frame): see `searches(onLostFrame:)`.
+        /// every `maxSearchInterval`-th (1 = every frame): see `searches(onLostFrame:maxInterval:)`.
         public var maxSearchInterval = 8
         public init() {}
 

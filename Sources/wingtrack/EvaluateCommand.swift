@@ -81,7 +81,7 @@ struct EvaluateCommand: ParsableCommand {
             return
         }
         let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
-        if ProcessInfo.processInfo.activeProcessorCount >= 2 { localizer.use(ForwardSplit(helperThread: true)) }
+        SpareCore.use(localizer: localizer)
         if localizer.stage2 != nil {
             reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }

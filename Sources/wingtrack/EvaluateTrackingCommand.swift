@@ -66,9 +66,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], sources: srcs)
         guard ds.count > 0 else { throw ValidationError("no faces in split '\(split)'") }
         let localizer = try tracking.localizer(ModelsLocation.resolve(models))
-        if ProcessInfo.processInfo.activeProcessorCount >= 2 { localizer.use(ForwardSplit(helperThread: true)) }
         let detector = try FaceDetector.standard()
-        detector.threads = min(2, ProcessInfo.processInfo.activeProcessorCount)
+        SpareCore.use(localizer: localizer, detector: detector)
         let options = tracking.trackerOptions
 
         let dir: URL

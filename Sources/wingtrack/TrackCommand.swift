@@ -130,12 +130,7 @@ struct TrackCommand: ParsableCommand {
             do {
                 localizer = try tracking.localizer(modelsURL)
                 detector = try FaceDetector.standard()
-                // A core left over per worker: the networks run each layer's halves on two threads and
-                // the detector two pyramid levels at once (same output; docs/tracking.md measures it).
-                if 2 * workers <= ProcessInfo.processInfo.activeProcessorCount {
-                    localizer.use(ForwardSplit(helperThread: true))
-                    detector.threads = 2
-                }
+                SpareCore.use(localizer: localizer, detector: detector, workers: workers)
             } catch { lock.lock(); setupError = error; lock.unlock(); return }
             while true {
                 lock.lock()

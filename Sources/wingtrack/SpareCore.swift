@@ -1,0 +1,17 @@
+import Foundation
+import FaceDetect
+import WingNN
+import WingTracker
+
+/// The one place that decides how a worker uses a core nobody else needs: its networks run each
+/// layer's two halves at once (`ForwardSplit`) and its detector scans two pyramid levels at once.
+/// Outputs are the same either way (docs/performance.md, docs/tracking.md).
+enum SpareCore {
+    /// Gives `localizer` a helper thread and `detector` two threads when each of `workers` concurrent
+    /// workers has a second core to itself.
+    static func use(localizer: Localizer, detector: FaceDetector? = nil, workers: Int = 1) {
+        guard 2 * workers <= ProcessInfo.processInfo.activeProcessorCount else { return }
+        localizer.use(ForwardSplit(helperThread: true))
+        detector?.threads = 2
+    }
+}
