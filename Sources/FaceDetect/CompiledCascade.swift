@@ -17,6 +17,12 @@ final class CompiledCascade {
     /// HAAR: one self-contained record per node (feature corners, weights, threshold, children), so
     /// the hot loop reads one place per node instead of six arrays.
     private var haarNodes: [HaarNode] = []
+    /// HAAR cascades whose trees all have exactly two nodes (haarcascade_frontalface_alt2): per tree
+    /// the leaf value for each pair of node outcomes, index 2·(root goes left) + (second goes left).
+    /// Both nodes are then evaluated and the leaf picked without a branch: which way a tree walks
+    /// is a coin toss for the branch predictor, and the mispredictions cost more than the second node.
+    let twoNodeTrees: Bool
+    private var pairLeaves: [Float] = []
     // LBP: per feature 16 grid-corner offsets.
     private var lbpOffsets: [Int32] = []
     // Variance normalisation rectangle corners.
@@ -68,8 +74,30 @@ final class CompiledCascade {
                     threshold: nodeThreshold[i], left: nodeLeft[i], right: nodeRight[i]))
             }
         }
+        twoNodeTrees = isHaar && c.stages.allSatisfy { $0.weak.allSatisfy { Self.pairLeaves(of: $0) != nil } }
+        if twoNodeTrees { pairLeaves = c.stages.flatMap { $0.weak.flatMap { Self.pairLeaves(of: $0)! } } }
         normOffsets = corners(1, 1, c.windowWidth - 2, c.windowHeight - 2)
         normArea = Double((c.windowWidth - 2) * (c.windowHeight - 2))
+    }
+
+    /// The leaf reached for each outcome pair (root left?, second node left?) of a two-node tree,
+    /// indexed 2·root + second; nil for any other tree shape.
+    static func pairLeaves(of w: Cascade.WeakClassifier) -> [Float]? {
+        guard w.nodes.count == 2 else { return nil }
+        var out: [Float] = []
+        for rootLeft in [false, true] {
+            for secondLeft in [false, true] {
+                var idx = 0, steps = 0
+                repeat {
+                    let n = w.nodes[idx]
+                    idx = (idx == 0 ? rootLeft : secondLeft) ? n.left : n.right
+                    steps += 1
+                } while idx > 0 && idx < 2 && steps < 2
+                guard idx <= 0, -idx < w.leaves.count else { return nil }
+                out.append(w.leaves[-idx])
+            }
+        }
+        return out
     }
 
     /// Raw views of the arrays, valid while `self` lives (the arrays are never mutated after init).
@@ -79,6 +107,7 @@ final class CompiledCascade {
         var nsub: UnsafePointer<UInt32>
         var norm: UnsafePointer<Int32>
         var haar: UnsafePointer<HaarNode>
+        var pairLeaves: UnsafePointer<Float>
         var stages: Int
     }
 
@@ -92,7 +121,7 @@ final class CompiledCascade {
         return Pointers(sws: ptr(stageWeakStart), swc: ptr(stageWeakCount), wn: ptr(weakNode), wl: ptr(weakLeaf),
                         nl: ptr(nodeLeft), nr: ptr(nodeRight), nfeat: ptr(nodeFeature), lo: ptr(lbpOffsets),
                         sth: ptr(stageThreshold), lv: ptr(leaves),
-                        nsub: ptr(nodeSubset), norm: ptr(normOffsets), haar: ptr(haarNodes), stages: stageThreshold.count)
+                        nsub: ptr(nodeSubset), norm: ptr(normOffsets), haar: ptr(haarNodes), pairLeaves: ptr(pairLeaves), stages: stageThreshold.count)
     }()
     private var owned: [UnsafeMutableRawPointer] = []
     deinit { for o in owned { o.deallocate() } }
@@ -101,6 +130,13 @@ final class CompiledCascade {
     /// `sum` and `squares` point at the integral image of this cascade's stride.
     @inline(__always)
     func accepts(sum: UnsafePointer<Int32>, squares: UnsafePointer<Double>, x: Int, y: Int, _ P: Pointers) -> Bool {
+        stagesPassed(sum: sum, squares: squares, x: x, y: y, P) == P.stages
+    }
+
+    /// How many stages the window with top-left (x, y) passes (`P.stages`: all, a face), or −1 when it
+    /// is rejected before the first stage for too little contrast.
+    @inline(__always)
+    func stagesPassed(sum: UnsafePointer<Int32>, squares: UnsafePointer<Double>, x: Int, y: Int, _ P: Pointers) -> Int {
         let p = sum + y * stride + x
         var norm: Float = 1
         let isHaar = self.isHaar
@@ -110,9 +146,24 @@ final class CompiledCascade {
             let b = squares + y * stride + x
             let q = b[Int(n[3])] - b[Int(n[1])] - b[Int(n[2])] + b[Int(n[0])]
             let nf = normArea * q - s * s
-            guard nf > 0 else { return false }
+            guard nf > 0 else { return -1 }
             norm = Float(1 / nf.squareRoot())
-            guard normArea * Double(norm) < 0.1 else { return false }
+            guard normArea * Double(norm) < 0.1 else { return -1 }
+        }
+        if twoNodeTrees {
+            for si in 0..<P.stages {
+                var sum: Float = 0
+                let w0 = Int(P.sws[si])
+                for w in w0..<(w0 + Int(P.swc[si])) {
+                    let node = Int(P.wn[w])
+                    let a = P.haar + node, b = a + 1
+                    let k = (a.pointee.response(p) * norm < a.pointee.threshold ? 2 : 0)
+                        | (b.pointee.response(p) * norm < b.pointee.threshold ? 1 : 0)
+                    sum += P.pairLeaves[4 * w + k]
+                }
+                if sum < P.sth[si] { return si }
+            }
+            return P.stages
         }
         for si in 0..<P.stages {
             var sum: Float = 0
@@ -124,11 +175,8 @@ final class CompiledCascade {
                     let node = base + idx
                     if isHaar {
                         // A missing third rectangle has corners 0 and weight 0: it adds exactly 0.
-                        let n = P.haar[node]
-                        let v = n.w0 * Float(p[Int(n.a3)] &- p[Int(n.a1)] &- p[Int(n.a2)] &+ p[Int(n.a0)])
-                            + n.w1 * Float(p[Int(n.b3)] &- p[Int(n.b1)] &- p[Int(n.b2)] &+ p[Int(n.b0)])
-                            + n.w2 * Float(p[Int(n.c3)] &- p[Int(n.c1)] &- p[Int(n.c2)] &+ p[Int(n.c0)])
-                        idx = Int(v * norm < n.threshold ? n.left : n.right)
+                        let n = P.haar + node
+                        idx = Int(n.pointee.response(p) * norm < n.pointee.threshold ? n.pointee.left : n.pointee.right)
                     } else {
                         let o = 16 * Int(P.nfeat[node])
                         let lo = P.lo
@@ -143,9 +191,9 @@ final class CompiledCascade {
                 } while idx > 0
                 sum += P.lv[Int(P.wl[w]) - idx]
             }
-            if sum < P.sth[si] { return false }
+            if sum < P.sth[si] { return si }
         }
-        return true
+        return P.stages
     }
 }
 
@@ -157,4 +205,13 @@ struct HaarNode {
     var w0, w1, w2: Float
     var threshold: Float
     var left, right: Int32
+
+    /// The feature's weighted rectangle sum at the window whose integral-image corner is `p`
+    /// (before variance normalisation).
+    @inline(__always)
+    func response(_ p: UnsafePointer<Int32>) -> Float {
+        w0 * Float(p[Int(a3)] &- p[Int(a1)] &- p[Int(a2)] &+ p[Int(a0)])
+            + w1 * Float(p[Int(b3)] &- p[Int(b1)] &- p[Int(b2)] &+ p[Int(b0)])
+            + w2 * Float(p[Int(c3)] &- p[Int(c1)] &- p[Int(c2)] &+ p[Int(c0)])
+    }
 }

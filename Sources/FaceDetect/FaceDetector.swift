@@ -79,6 +79,12 @@ public final class FaceDetector: @unchecked Sendable {
         set { frontal.threads = newValue; profile?.threads = newValue }
     }
 
+    /// Coarse-to-fine scan depth for every cascade (`CascadeDetector.refineDepth`; nil: exhaustive).
+    public var refineDepth: Int? {
+        get { frontal.refineDepth }
+        set { frontal.refineDepth = newValue; profile?.refineDepth = newValue }
+    }
+
     /// Sets the smallest and largest face side searched, in pixels.
     public func setSizeRange(min: Int?, max: Int?) {
         frontal.minSize = min; frontal.maxSize = max

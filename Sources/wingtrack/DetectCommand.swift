@@ -18,10 +18,14 @@ struct DetectCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run the profile cascade (both sides).") var profile = true
     @Option(help: "Frontal cascade: haarcascade_frontalface_alt2 or lbpcascade_frontalface_improved.") var cascade = FaceDetector.defaultFrontal
     @Option(help: "Scale step between pyramid levels.") var scaleFactor = 1.1
+    @Option(help: "Coarse-to-fine scan: try the positions between a coarse grid's windows only next to one that passed this many stages.")
+    var refineDepth = 4
+    @Flag(help: "Scan every position of OpenCV's grid (as detectMultiScale does) instead of coarse to fine.") var exhaustive = false
     @Option(help: "Fit the calibration on this faces68-format folder's train split and write it to --calibration-out.") var calibrate: String?
     @Option(help: "Where --calibrate writes (JSON).") var calibrationOut = "Sources/FaceDetect/Cascades/calibration.json"
     @Option(help: "Measure the detection rate on this faces68-format folder (split --split), by source and |yaw|.") var evaluate: String?
     @Option(help: "Split for --evaluate.") var split = "val"
+    @Option(help: "--evaluate: shrink every crop by this factor first (e.g. 0.25 for small faces; use with --min-face).") var shrink = 1.0
     @Option(help: "Threads scanning pyramid levels at once (default: the number of CPU cores; the boxes do not depend on it).")
     var threads: Int?
 
@@ -29,14 +33,14 @@ struct DetectCommand: ParsableCommand {
         if inputs.isEmpty && calibrate == nil && evaluate == nil { throw ValidationError("give images or videos, or --calibrate DIR, or --evaluate DIR") }
         if every < 1 { throw ValidationError("--every must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(shrink > 0 && shrink <= 1) { throw ValidationError("--shrink must be in (0, 1]") }
+        if refineDepth < 0 { throw ValidationError("--refine-depth must be at least 0") }
     }
 
     func run() throws {
         if let calibrate { return try fitCalibration(URL(fileURLWithPath: calibrate)) }
         if let evaluate { return try detectionRate(URL(fileURLWithPath: evaluate)) }
-        let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
-        detector.frontal.scaleFactor = scaleFactor
-        detector.profile?.scaleFactor = scaleFactor
+        let detector = try configuredDetector()
         detector.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var failed = 0
         for path in inputs {
@@ -137,17 +141,17 @@ struct DetectCommand: ParsableCommand {
     /// by source, and by |yaw| for faces with a known yaw; plus the time per crop.
     func detectionRate(_ dir: URL) throws {
         let ds = try FaceDataset(directory: dir, splits: [split])
-        let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
-        detector.frontal.scaleFactor = scaleFactor
-        detector.profile?.scaleFactor = scaleFactor
+        let detector = try configuredDetector()
+        detector.threads = threads ?? 1
         detector.setSizeRange(min: minFace ?? 40, max: nil)
         var bySource: [String: (Int, Int)] = [:], byYaw: [String: (Int, Int)] = [:]
         var under45 = (0, 0)
         let t0 = Date()
         for i in 0..<ds.count {
             let (w, h) = ds.sizes[i]
-            let g = ds.images[i].withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: w, height: h, rowBytes: w * 3) }
-            let truth = Box(bounding: ds.records[i].landmarks)
+            var g = ds.images[i].withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: w, height: h, rowBytes: w * 3) }
+            if shrink < 1 { g = g.resized(width: max(1, Int((Double(w) * shrink).rounded())), height: max(1, Int((Double(h) * shrink).rounded()))) }
+            let truth = Box(bounding: ds.records[i].landmarks.map { $0 * Float(Double(g.width) / Double(w)) })
             let gt = Box(center: truth.center, side: truth.squareSide)
             let hit = detector.detect(g).contains { $0.box.iou(gt) >= 0.5 }
             let r = ds.records[i]
@@ -167,7 +171,17 @@ struct DetectCommand: ParsableCommand {
         for k in bySource.keys.sorted() { print("| \(k) | \(pct(bySource[k]!)) |") }
         for k in byYaw.keys.sorted() { print("| aflw2000 \\|yaw\\| \(k)° | \(pct(byYaw[k]!)) |") }
         print("| all with \\|yaw\\| < 45° (unknown yaw counted) | \(pct(under45)) |")
-        print(String(format: "(%@, profile %@, scale factor %.2f, min face %d px; %.1f ms per %dx%d crop)", cascade, profile ? "on" : "off",
-                     scaleFactor, minFace ?? 40, ms, ds.sizes.first?.0 ?? 0, ds.sizes.first?.1 ?? 0))
+        let scanName = exhaustive ? "exhaustive scan" : "coarse-to-fine scan, refine depth \(refineDepth)"
+        print(String(format: "(%@, profile %@, %@, scale factor %.2f, min face %d px; %.1f ms per %dx%d crop shrunk by %.2f)", cascade, profile ? "on" : "off",
+                     scanName, scaleFactor, minFace ?? 40, ms, ds.sizes.first?.0 ?? 0, ds.sizes.first?.1 ?? 0, shrink))
+    }
+
+    /// The shipped detector with this command's cascade, scale step and scan.
+    func configuredDetector() throws -> FaceDetector {
+        let detector = try FaceDetector.standard(profile: profile, frontal: cascade)
+        detector.frontal.scaleFactor = scaleFactor
+        detector.profile?.scaleFactor = scaleFactor
+        detector.refineDepth = exhaustive ? nil : refineDepth
+        return detector
     }
 }

@@ -76,6 +76,7 @@ final class CascadeSemanticsTests: XCTestCase {
         for name in ["haarcascade_frontalface_alt2", "lbpcascade_frontalface_improved", "haarcascade_profileface"] {
             let c = try FaceDetector.bundledCascade(name)
             var accepted = 0
+            XCTAssertEqual(CompiledCascade(c, integralWidth: 64).twoNodeTrees, name == "haarcascade_frontalface_alt2", name)
             // Two scales: the portrait's face (≈ 225 px) at about 1.3× and 3× the window.
             for side in [Int(512 * 1.3 * Double(c.windowWidth) / 225), Int(512 * 3 * Double(c.windowWidth) / 225)] {
                 let g = full.resized(width: side, height: side)
@@ -85,7 +86,12 @@ final class CascadeSemanticsTests: XCTestCase {
                 ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
                     for y in 0..<(g.height - c.windowHeight) { for x in 0..<(g.width - c.windowWidth) {
                         let a = fast.accepts(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, fast.pointers)
-                        XCTAssertEqual(a, reference.firstFailedStage(x: x, y: y) == nil, "\(name) at (\(x), \(y)) in \(side) px")
+                        let failed = reference.firstFailedStage(x: x, y: y)
+                        XCTAssertEqual(a, failed == nil, "\(name) at (\(x), \(y)) in \(side) px")
+                        // How deep it went (the coarse-to-fine scan depends on it); −1, the contrast
+                        // rejection, is stage 0 for the reference.
+                        let depth = fast.stagesPassed(sum: sp.baseAddress!, squares: qp.baseAddress!, x: x, y: y, fast.pointers)
+                        XCTAssertEqual(max(0, depth), failed ?? c.stages.count, "\(name) at (\(x), \(y)) in \(side) px")
                         if a { accepted += 1 }
                     }}
                 }}
@@ -133,6 +139,34 @@ final class DetectionTests: XCTestCase {
         }
         print("AFW detection IoU: " + report.joined(separator: ", "))
         XCTAssertGreaterThanOrEqual(found, 11, "found \(found) of \(names.count): \(report)")
+    }
+
+    /// The coarse-to-fine scan tries a subset of OpenCV's grid: with depth 0 every coarse window
+    /// refines, so it tries the whole grid and finds exactly the exhaustive hits; with the default
+    /// depth its hits are a subset of those, and the face is still found where the exhaustive scan
+    /// finds it.
+    func testCoarseToFineScanIsASubsetOfTheExhaustiveOne() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples/grace_hopper_512x512.jpg")
+        let g = grey(try ImageIO.read(url))
+        var detector = CascadeDetector(cascade: try FaceDetector.bundledCascade(FaceDetector.defaultFrontal))
+        detector.minSize = 32
+        detector.refineDepth = nil
+        let exhaustive = detector.rawHits(g)
+        let exhaustiveFaces = detector.detect(g)
+        XCTAssertEqual(exhaustiveFaces.count, 1)
+        func key(_ r: PixelRect) -> String { "\(r.x),\(r.y),\(r.width)" }
+        detector.refineDepth = 0
+        XCTAssertEqual(Set(detector.rawHits(g).map(key)), Set(exhaustive.map(key)))
+        XCTAssertEqual(detector.rawHits(g).count, exhaustive.count)
+        detector.refineDepth = 4
+        let coarse = detector.rawHits(g)
+        XCTAssertTrue(Set(coarse.map(key)).isSubset(of: Set(exhaustive.map(key))))
+        XCTAssertLessThan(coarse.count, exhaustive.count)
+        let faces = detector.detect(g)
+        XCTAssertEqual(faces.count, 1)
+        let box = { (r: PixelRect) in Box(minX: Float(r.x), minY: Float(r.y), maxX: Float(r.x + r.width), maxY: Float(r.y + r.height)) }
+        XCTAssertGreaterThan(box(faces[0].rect).iou(box(exhaustiveFaces[0].rect)), 0.8)
     }
 
     /// A face rolled by 35° (the portrait warped by a known rotation) is found by the −35°… rotated
