@@ -174,10 +174,11 @@ public struct CascadeDetector: Sendable {
         }
         guard x1 >= x0, y1 >= y0 else { return [] }
         let P = compiled.pointers
-        // Coarse to fine: every second position at every scale; above 2× (where OpenCV's grid is
-        // every position) the in-between ones only next to a window that went deep enough.
-        let coarse = refineDepth == nil ? step : 2
-        let refineAt = coarse > step ? refineDepth! : Int.max
+        // Coarse to fine: only the levels where OpenCV's grid is every position (above 2×) are
+        // refined; they are first tried at every second position like the others.
+        let refine = step == 1 ? refineDepth : nil
+        let coarse = refine == nil ? step : 2
+        let refineAt = refine ?? Int.max
         ii.sum.withUnsafeBufferPointer { sp in ii.squares.withUnsafeBufferPointer { qp in
             let (S, Q) = (sp.baseAddress!, qp.baseAddress!)
             func tryWindow(_ x: Int, _ y: Int) -> Int {

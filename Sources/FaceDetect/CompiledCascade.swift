@@ -74,8 +74,9 @@ final class CompiledCascade {
                     threshold: nodeThreshold[i], left: nodeLeft[i], right: nodeRight[i]))
             }
         }
-        twoNodeTrees = isHaar && c.stages.allSatisfy { $0.weak.allSatisfy { Self.pairLeaves(of: $0) != nil } }
-        if twoNodeTrees { pairLeaves = c.stages.flatMap { $0.weak.flatMap { Self.pairLeaves(of: $0)! } } }
+        let pairs = isHaar ? c.stages.flatMap { $0.weak.map(Self.pairLeaves) } : []
+        twoNodeTrees = isHaar && pairs.allSatisfy { $0 != nil }
+        if twoNodeTrees { pairLeaves = pairs.flatMap { $0! } }
         normOffsets = corners(1, 1, c.windowWidth - 2, c.windowHeight - 2)
         normArea = Double((c.windowWidth - 2) * (c.windowHeight - 2))
     }
@@ -83,18 +84,17 @@ final class CompiledCascade {
     /// The leaf reached for each outcome pair (root left?, second node left?) of a two-node tree,
     /// indexed 2·root + second; nil for any other tree shape.
     static func pairLeaves(of w: Cascade.WeakClassifier) -> [Float]? {
-        guard w.nodes.count == 2 else { return nil }
+        // Two nodes: the root, and node 1 whose children are both leaves (child ≤ 0 is leaf −child).
+        guard w.nodes.count == 2, w.nodes[1].left <= 0, w.nodes[1].right <= 0 else { return nil }
+        let (root, second) = (w.nodes[0], w.nodes[1])
         var out: [Float] = []
         for rootLeft in [false, true] {
             for secondLeft in [false, true] {
-                var idx = 0, steps = 0
-                repeat {
-                    let n = w.nodes[idx]
-                    idx = (idx == 0 ? rootLeft : secondLeft) ? n.left : n.right
-                    steps += 1
-                } while idx > 0 && idx < 2 && steps < 2
-                guard idx <= 0, -idx < w.leaves.count else { return nil }
-                out.append(w.leaves[-idx])
+                let child = rootLeft ? root.left : root.right
+                guard child <= 1 else { return nil }
+                let leaf = child == 1 ? -(secondLeft ? second.left : second.right) : -child
+                guard leaf < w.leaves.count else { return nil }
+                out.append(w.leaves[leaf])
             }
         }
         return out
