@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "FaceGeometryTests", dependencies: ["FaceGeometry", "TestSupport"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingTrainTests", dependencies: ["WingTrain", "WingNN", "FaceGeometry", "MediaIO", "TestSupport"]),
-        .testTarget(name: "WingTrackerTests", dependencies: ["WingTracker", "FaceGeometry", "MediaIO"]),
+        .testTarget(name: "WingTrackerTests", dependencies: ["WingTracker", "WingNN", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingtrackCLITests", dependencies: ["wingtrack", "MediaIO", "FaceGeometry", "WingTrain", "TestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]

@@ -22,6 +22,7 @@ struct EvaluateCommand: ParsableCommand {
     var stage2Residual = false
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
+    @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
     @Option(name: .customLong("compare"), help: ArgumentHelp("Instead of the models folder, evaluate these CNN-6 weight files alone, side by side, from the same boxes (repeatable; e.g. --compare wing=runs/a/best.wtm). Table, JSON (keyed by label) and SVG list them in order.", valueName: "label=file"))
     var compare: [String] = []
 
@@ -82,6 +83,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         SpareCore.use(localizer: localizer)
+        localizer.flipAverage = flipAverage
         if localizer.stage2 != nil {
             reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }

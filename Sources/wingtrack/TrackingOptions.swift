@@ -14,6 +14,8 @@ struct TrackingOptions: ParsableArguments {
     var stage1 = Tracker.Stage1Policy.everyFrame.rawValue
     @Flag(inversion: .prefixedNo, help: "Refine with CNN-7 when the models folder has it (--no-stage2: CNN-6 alone, several times faster, less accurate; docs/tracking.md).")
     var stage2 = true
+    @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
+    static let flipAverageHelp = "Also run CNN-7 on the mirrored crop and average both answers: more accurate (most on turned faces), CNN-7 costs twice the time (docs/tracking.md)."
     @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
     @Flag(inversion: .prefixedNo, help: "Seed each frame from the previous landmarks moved at their last velocity.")
     var constantVelocity = true
@@ -41,10 +43,12 @@ struct TrackingOptions: ParsableArguments {
     /// The networks from `dir` (CNN-7 only if present and wanted).
     func localizer(_ dir: URL) throws -> Localizer {
         let loaded = try Localizer(modelsDirectory: dir, requireStage2: false)
-        return stage2 ? loaded : Localizer(stage1: loaded.stage1, stage2: nil)
+        let chosen = stage2 ? loaded : Localizer(stage1: loaded.stage1, stage2: nil)
+        chosen.flipAverage = flipAverage
+        return chosen
     }
 
     var summary: [String: String] {
-        trackerOptions.summary.merging(["stage2": "\(stage2)"]) { a, _ in a }
+        trackerOptions.summary.merging(["stage2": "\(stage2)", "flip_average": "\(flipAverage)"]) { a, _ in a }
     }
 }

@@ -1,0 +1,58 @@
+import XCTest
+import FaceGeometry
+import WingNN
+@testable import WingTracker
+
+/// `Localizer.flipAverage`: CNN-7 on the crop and on its mirror, averaged. Checked by symmetry: the
+/// averaged answer on a mirrored image must be the mirror of the answer on the image, which the
+/// plain network (random weights here) is far from. A wrong renumbering or a wrong x' = S − x fails it.
+final class LocalizerTests: XCTestCase {
+    /// A small random CNN-7-shaped network (128×128 input, 68 points and a face logit) through a model file.
+    private func randomStage2() throws -> ModelFile.Loaded {
+        let spec = NetworkSpec(name: "cnn7", inputSize: 128, convChannels: [4, 4, 8, 8, 8, 8], hiddenUnits: 16)
+        let net = spec.build(seed: 3)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("localizer-test-\(getpid()).wtm")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let header = ModelHeader(spec: spec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:])
+        try ModelFile.save(net, header: header, halfPrecision: false, to: url)
+        return try ModelFile.load(url)
+    }
+
+    func testFlipAverageIsMirrorSymmetric() throws {
+        let (W, H) = (200, 160)
+        var rng = SystemRandomNumberGenerator()
+        var image = [UInt8](repeating: 0, count: W * H * 3)
+        for i in image.indices { image[i] = UInt8.random(in: 0...255, using: &rng) }
+        var mirror = image
+        for y in 0..<H { for x in 0..<W { for c in 0..<3 { mirror[(y * W + W - 1 - x) * 3 + c] = image[(y * W + x) * 3 + c] } } }
+        // A rolled face shape around the middle, and its mirror.
+        let roll = SimilarityTransform(scale: 55, angle: 0.2, tx: 95, ty: 82)
+        let shape = Landmarks68.meanShape.map { roll.apply($0) }
+        let mirroredShape = Landmarks68.flipped(shape, width: Float(W))
+
+        let localizer = Localizer(stage1: try randomStage2(), stage2: try randomStage2())
+        func answers() -> (Localizer.Result, Localizer.Result) {
+            let a = image.withUnsafeBufferPointer { localizer.refine(PixelView(base: $0.baseAddress!, width: W, height: H, channels: 3, rowBytes: W * 3), from: shape) }
+            let b = mirror.withUnsafeBufferPointer { localizer.refine(PixelView(base: $0.baseAddress!, width: W, height: H, channels: 3, rowBytes: W * 3), from: mirroredShape) }
+            return (a, b)
+        }
+        func asymmetry(_ a: Localizer.Result, _ b: Localizer.Result) -> Float {
+            zip(a.landmarks, Landmarks68.flipped(b.landmarks, width: Float(W))).map { $0.distance(to: $1) }.max()!
+        }
+
+        let (plainA, plainB) = answers()
+        let plain = asymmetry(plainA, plainB)
+        XCTAssertGreaterThan(plain, 0.5, "the random network should not be mirror-symmetric by itself")
+
+        localizer.flipAverage = true
+        let (a, b) = answers()
+        XCTAssertLessThan(asymmetry(a, b), 1e-3, "flip-averaged landmarks (plain network: \(plain) px apart)")
+        XCTAssertEqual(a.faceScore, b.faceScore, accuracy: 1e-5)
+        // The average of the two passes, so it lies between the plain answer and its mirror's.
+        for i in 0..<68 {
+            let m = Landmarks68.flipped(plainB.landmarks, width: Float(W))[i]
+            XCTAssertEqual(a.landmarks[i].x, (plainA.landmarks[i].x + m.x) / 2, accuracy: 1e-3)
+            XCTAssertEqual(a.landmarks[i].y, (plainA.landmarks[i].y + m.y) / 2, accuracy: 1e-3)
+        }
+    }
+}
