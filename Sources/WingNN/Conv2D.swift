@@ -30,14 +30,24 @@ public final class Conv2D: Layer {
     /// Inner-dimension slice of the weight-gradient GEMM.
     static let innerSlice = 4096
 
+    /// He-initialised weights from `rng`, zero biases.
+    public convenience init(name: String, inChannels: Int, outChannels: Int, kernel: Int = 3, stride: Int = 1, padding: Int = 1,
+                            relu: Bool = false, rng: inout SeededGenerator) {
+        let fanIn = inChannels * kernel * kernel
+        self.init(name: name, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
+                  relu: relu, weights: heNormal(count: outChannels * fanIn, fanIn: fanIn, rng: &rng))
+    }
+
+    /// `weights` [out, in, k, k] (nil: zeros, e.g. to be filled from a model file), zero biases.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int = 3, stride: Int = 1, padding: Int = 1,
-                relu: Bool = false, rng: inout SeededGenerator) {
+                relu: Bool = false, weights: [Float]?) {
         self.name = name
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernel = kernel; self.stride = stride; self.padding = padding; self.relu = relu
-        let fanIn = inChannels * kernel * kernel
+        let count = outChannels * inChannels * kernel * kernel
+        precondition(weights == nil || weights!.count == count, "\(name): \(weights!.count) weights, expected \(count)")
         weight = Parameter(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel],
-                           value: heNormal(count: outChannels * fanIn, fanIn: fanIn, rng: &rng), decays: true)
+                           value: weights ?? [Float](repeating: 0, count: count), decays: true)
         bias = Parameter(name: "\(name).bias", shape: [outChannels],
                          value: [Float](repeating: 0, count: outChannels), decays: false)
     }

@@ -13,11 +13,19 @@ public final class Dense: Layer {
     /// Who runs the two halves (output units) of a batch-1 forward pass.
     public var split: ForwardSplit = .serial
 
-    public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {
+    /// He-initialised weights from `rng`, zero biases.
+    public convenience init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {
+        self.init(name: name, inFeatures: inFeatures, outFeatures: outFeatures, relu: relu,
+                  weights: heNormal(count: outFeatures * inFeatures, fanIn: inFeatures, rng: &rng))
+    }
+
+    /// `weights` [out, in] (nil: zeros, e.g. to be filled from a model file), zero biases.
+    public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, weights: [Float]?) {
         self.relu = relu
         self.name = name; self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        precondition(weights == nil || weights!.count == outFeatures * inFeatures, "\(name): wrong weight count")
         weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures],
-                           value: heNormal(count: outFeatures * inFeatures, fanIn: inFeatures, rng: &rng), decays: true)
+                           value: weights ?? [Float](repeating: 0, count: outFeatures * inFeatures), decays: true)
         bias = Parameter(name: "\(name).bias", shape: [outFeatures],
                          value: [Float](repeating: 0, count: outFeatures), decays: false)
     }

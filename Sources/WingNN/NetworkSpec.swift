@@ -37,20 +37,28 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
         return total + flattenedFeatures * hiddenUnits + hiddenUnits * outputCount
     }
 
-    /// Builds the network with He-initialised weights from `seed`. ReLUs are fused into the conv and
-    /// FC layers (the same function as separate `ReLU` layers, one pass less).
-    public func build(seed: UInt64 = 1) -> Sequential {
-        var rng = SeededGenerator(seed: seed)
+    /// Builds the network with He-initialised weights from `seed`, or with zero weights when `seed` is
+    /// nil (to be filled from a model file: drawing millions of normal samples costs a start-up
+    /// its longest part). ReLUs are fused into the conv and FC layers (the same function as
+    /// separate `ReLU` layers, one pass less).
+    public func build(seed: UInt64? = 1) -> Sequential {
+        var rng = seed.map { SeededGenerator(seed: $0) }
+        func weights(_ count: Int, fanIn: Int) -> [Float]? {
+            guard rng != nil else { return nil }
+            return heNormal(count: count, fanIn: fanIn, rng: &rng!)
+        }
         var layers: [Layer] = []
         var cin = inputChannels
         for (i, c) in convChannels.enumerated() {
-            layers.append(Conv2D(name: "conv\(i + 1)", inChannels: cin, outChannels: c, relu: true, rng: &rng))
+            layers.append(Conv2D(name: "conv\(i + 1)", inChannels: cin, outChannels: c, relu: true, weights: weights(c * cin * 9, fanIn: cin * 9)))
             layers.append(MaxPool2D(name: "pool\(i + 1)"))
             cin = c
         }
         layers.append(Flatten())
-        layers.append(Dense(name: "fc1", inFeatures: flattenedFeatures, outFeatures: hiddenUnits, relu: true, rng: &rng))
-        layers.append(Dense(name: "fc2", inFeatures: hiddenUnits, outFeatures: outputCount, rng: &rng))
+        layers.append(Dense(name: "fc1", inFeatures: flattenedFeatures, outFeatures: hiddenUnits, relu: true,
+                            weights: weights(hiddenUnits * flattenedFeatures, fanIn: flattenedFeatures)))
+        layers.append(Dense(name: "fc2", inFeatures: hiddenUnits, outFeatures: outputCount,
+                            weights: weights(outputCount * hiddenUnits, fanIn: hiddenUnits)))
         return Sequential(layers)
     }
 }
