@@ -27,7 +27,7 @@ public final class ForwardSplit: @unchecked Sendable {
     /// Runs `first` on the calling thread and `second` on the helper (or after `first`), and returns
     /// when both are done. When the helper has not picked `second` up by the time `first` is done
     /// (its core is busy, e.g. with the video encoder), the caller runs `second` itself.
-    func run(_ first: () -> Void, _ second: () -> Void) {
+    public func run(_ first: () -> Void, _ second: () -> Void) {
         guard let helper else { first(); second(); return }
         withoutActuallyEscaping(second) { job in
             helper.offer(job)

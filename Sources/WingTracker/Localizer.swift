@@ -26,9 +26,18 @@ public final class Localizer {
     /// Crop side ÷ the landmarks' bounding-square side, per stage (as trained).
     public var boxScale1: Float = 1.2
     public var boxScale2: Float = 1.2
-    /// Also run CNN-7 on its crop mirrored left–right and average the two answers (twice CNN-7's
-    /// time; on val 6.40 → 6.21 % mean NME, docs/experiments.md).
-    public var flipAverage = false
+    /// Also run CNN-7 on its crop mirrored left–right and average the two answers (on val 6.40 →
+    /// 6.21 % mean NME, docs/experiments.md). With a helper thread the two passes run at once, each
+    /// on one thread; alone, it doubles CNN-7's time.
+    public var flipAverage = false { didSet { configureThreads() } }
+    /// Who runs work on a second thread (`use(_:)`).
+    private var split = ForwardSplit.serial
+    /// CNN-7 again, sharing its weights: it takes the mirrored crop while CNN-7 takes the crop.
+    private lazy var mirrorNetwork: Sequential? = stage2.map { s2 in
+        let twin = s2.header.spec.build(seed: nil)
+        for (t, p) in zip(twin.parameters, s2.network.parameters) { t.value = p.value }
+        return twin
+    }
 
     /// - Parameter stage2: nil runs CNN-6 alone (its landmarks are then the result).
     public init(stage1: ModelFile.Loaded, stage2: ModelFile.Loaded?) {
@@ -46,11 +55,18 @@ public final class Localizer {
         self.init(stage1: s1, stage2: s2)
     }
 
-    /// Lets both networks run each layer's two halves on `split` (a helper thread when a core is
-    /// free); the results are bit-identical either way.
+    /// Lets the networks use `split`'s helper thread when a core is free: CNN-6 and CNN-7 run each
+    /// layer's two halves at once, or with `flipAverage` CNN-7's two passes run at once. The
+    /// results are bit-identical either way.
     public func use(_ split: ForwardSplit) {
+        self.split = split
+        configureThreads()
+    }
+
+    private func configureThreads() {
         stage1.network.use(split)
-        stage2?.network.use(split)
+        stage2?.network.use(flipAverage ? .serial : split)
+        if flipAverage { mirrorNetwork?.use(.serial) }
     }
 
     static func policy(of m: ModelFile.Loaded) -> CropPolicyRecord? {
@@ -63,9 +79,9 @@ public final class Localizer {
 
     /// Runs one network on the crop of `image` given by `imageToCrop`; returns its landmarks mapped
     /// back to the image and its face probability.
-    /// With `mirrored`, the network also sees the crop mirrored left–right, and the two answers are
-    /// averaged (points mirrored back and renumbered, scores averaged).
-    public func run(_ model: ModelFile.Loaded, on image: PixelView, imageToCrop: SimilarityTransform, mirrored: Bool = false) -> ([Point], Float) {
+    /// With `flipAverage`, CNN-7's twin also sees the crop mirrored left–right, and the two answers
+    /// are averaged (points mirrored back and renumbered, scores averaged).
+    public func run(_ model: ModelFile.Loaded, on image: PixelView, imageToCrop: SimilarityTransform) -> ([Point], Float) {
         let spec = model.header.spec
         let S = spec.inputSize
         var input = Tensor(zeros: [1, 3, S, S])
@@ -73,17 +89,22 @@ public final class Localizer {
         let (sc, off) = (model.header.input.scale, model.header.input.offset)
         input.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
         let L = spec.landmarkCount
-        var out = model.network.forward(input).data
-        var pts = (0..<L).map { Point(out[$0], out[L + $0]) }
-        var score = spec.faceLogit ? 1 / (1 + exp(-out[2 * L])) : 1
-        if mirrored && L == Landmarks68.count {
-            input.data.withUnsafeMutableBufferPointer { x in
+        let logit = { (out: [Float]) -> Float in spec.faceLogit ? 1 / (1 + exp(-out[2 * L])) : 1 }
+        var pts: [Point], score: Float
+        if flipAverage, L == Landmarks68.count, model.network === stage2?.network, let twin = mirrorNetwork {
+            var flipped = input
+            flipped.data.withUnsafeMutableBufferPointer { x in
                 for row in 0..<(3 * S) { x[(row * S)..<(row * S + S)].reverse() }
             }
-            out = model.network.forward(input).data
-            let m = Landmarks68.flipped((0..<L).map { Point(out[$0], out[L + $0]) }, width: Float(S))
-            pts = (0..<L).map { (pts[$0] + m[$0]) * 0.5 }
-            if spec.faceLogit { score = (score + 1 / (1 + exp(-out[2 * L]))) / 2 }
+            var out = [Float](), outM = [Float]()
+            split.run({ out = model.network.forward(input).data }, { outM = twin.forward(flipped).data })
+            let m = Landmarks68.flipped((0..<L).map { Point(outM[$0], outM[L + $0]) }, width: Float(S))
+            pts = (0..<L).map { (Point(out[$0], out[L + $0]) + m[$0]) * 0.5 }
+            score = (logit(out) + logit(outM)) / 2
+        } else {
+            let out = model.network.forward(input).data
+            pts = (0..<L).map { Point(out[$0], out[L + $0]) }
+            score = logit(out)
         }
         let back = imageToCrop.inverse
         return (pts.map { back.apply($0) }, score)
@@ -117,7 +138,7 @@ public final class Localizer {
         guard let stage2 else { return Result(landmarks: shape, faceScore: coarseScore, coarse: shape, coarseFaceScore: coarseScore) }
         let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
         let t = SimilarityTransform.crop(center: center, side: side, angle: angle, outputSize: stage2.header.spec.inputSize)
-        let (pts, score) = run(stage2, on: image, imageToCrop: t, mirrored: flipAverage)
+        let (pts, score) = run(stage2, on: image, imageToCrop: t)
         return Result(landmarks: pts, faceScore: score, coarse: shape, coarseFaceScore: coarseScore)
     }
 }

@@ -48,6 +48,12 @@ final class LocalizerTests: XCTestCase {
         let (a, b) = answers()
         XCTAssertLessThan(asymmetry(a, b), 1e-3, "flip-averaged landmarks (plain network: \(plain) px apart)")
         XCTAssertEqual(a.faceScore, b.faceScore, accuracy: 1e-5)
+        // With a helper thread the two passes run at once: the same answer to the bit.
+        localizer.use(ForwardSplit(helperThread: true))
+        let (a2, b2) = answers()
+        XCTAssertEqual(a2.landmarks, a.landmarks)
+        XCTAssertEqual(b2.landmarks, b.landmarks)
+        XCTAssertEqual(a2.faceScore, a.faceScore)
         // The average of the two passes, so it lies between the plain answer and its mirror's.
         for i in 0..<68 {
             let m = Landmarks68.flipped(plainB.landmarks, width: Float(W))[i]
