@@ -38,6 +38,7 @@ struct EvaluateCommand: ParsableCommand {
         if let bad = zip(compare, comparisons).first(where: { $0.1 == nil }) {
             throw ValidationError("--compare \(bad.0): expected LABEL=FILE")
         }
+        if !compare.isEmpty, flipAverage { throw ValidationError("--flip-average needs the models folder's CNN-7, not --compare") }
         if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
     }
 
@@ -83,6 +84,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
         SpareCore.use(localizer: localizer)
+        if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7 (cnn7.wtm) in the models folder") }
         localizer.flipAverage = flipAverage
         if localizer.stage2 != nil {
             reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })

@@ -82,14 +82,14 @@ struct TrackCommand: ParsableCommand {
             urls = keep.map { urls[$0] }; names = keep.map { names[$0] }
         }
         guard !urls.isEmpty else { throw ValidationError("no video inputs found in \(inputs.joined(separator: " "))") }
+        let modelsURL = ModelsLocation.resolve(models)
+        _ = try tracking.localizer(modelsURL)   // fail early, once, on bad models, before anything is written
         let outDir = URL(fileURLWithPath: output)
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) }
         catch { throw MediaError(.write, path: outDir.path, reason: "cannot create the output folder") }
         guard FileManager.default.isWritableFile(atPath: outDir.path) else {
             throw MediaError(.write, path: outDir.path, reason: "output folder is not writable")
         }
-        let modelsURL = ModelsLocation.resolve(models)
-        _ = try tracking.localizer(modelsURL)   // fail early, once, on bad models
         let options = tracking.trackerOptions
 
         struct Item: Codable { var input: String; var status: String; var error: String?; var frames: Int?; var successRate: Double?; var fps: Double? }
