@@ -87,13 +87,13 @@ struct EvaluateCommand: ParsableCommand {
         if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7 (cnn7.wtm) in the models folder") }
         localizer.flipAverage = flipAverage
         if localizer.stage2 != nil {
-            reports.append(EvaluationReport(method: "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
+            reports.append(EvaluationReport(method: flipAverage ? "two-stage, flip-average" : "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }
         let cnn6Only = Localizer(stage1: localizer.stage1, stage2: nil)
         reports.append(EvaluationReport(method: "cnn6 alone", dataset: ds) { i in view(i) { cnn6Only.localize($0, box: boxFor(i)).landmarks } })
         if localizer.stage2 != nil {
             // CNN-7 alone from the ground-truth upright box, perturbed like its training crops.
-            reports.append(EvaluationReport(method: "cnn7 alone (GT box)", dataset: ds) { i in
+            reports.append(EvaluationReport(method: flipAverage ? "cnn7 alone (GT box), flip-average" : "cnn7 alone (GT box)", dataset: ds) { i in
                 var rng = SeededGenerator(seed: seed &+ UInt64(i))
                 let truth = ds.records[i].landmarks
                 let jittered = SimilarityTransform(scale: 1 + 0.03 * Float.random(in: -1...1, using: &rng),
