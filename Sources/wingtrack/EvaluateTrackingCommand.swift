@@ -166,18 +166,20 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.trackingFps = Double(report.frames) / trackSeconds
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split,
                            "stages": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7"]) { a, _ in a }
+        let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
+            report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             print(String(format: """
-                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@)
+                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@, flip-average %@)
                 success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
-                jitter %.4f, of the error %.4f (ground truth's own %.4f) · gap frames %d, false positives %d, re-acquired after %@ frames · %.1f fps tracking
-                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!,
+                jitter %.4f, of the error %.4f (ground truth's own %.4f) · %@ · %.1f fps tracking
+                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!,
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
-                100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, report.gapFrames, report.gapFalsePositives,
-                report.reacquisitionDelays.map(String.init).joined(separator: ","), report.trackingFps))
+                100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
+            print("mean NME per clip (%): " + report.clipMeanNME.map { String(format: "%.2f", 100 * $0) }.joined(separator: " "))
         }
     }
 }
