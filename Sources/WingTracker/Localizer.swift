@@ -110,6 +110,23 @@ public final class Localizer {
         return (pts.map { back.apply($0) }, score)
     }
 
+    /// For analysis: CNN-7 on the upright crop around `shape` (as `refine` makes it), returning its
+    /// last hidden layer (the input of the output layer), its raw outputs (crop pixels, then the face
+    /// logit) and the crop transform. Nil without CNN-7.
+    public func stage2Features(_ image: PixelView, from shape: [Point]) -> (hidden: [Float], output: [Float], imageToCrop: SimilarityTransform)? {
+        guard let stage2 else { return nil }
+        let S = stage2.header.spec.inputSize
+        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
+        let t = SimilarityTransform.crop(center: center, side: side, angle: angle, outputSize: S)
+        var x = Tensor(zeros: [1, 3, S, S])
+        x.data.withUnsafeMutableBufferPointer { Warp.cropPrefiltered(image, imageToCrop: t, size: S, into: $0.baseAddress!) }
+        let (sc, off) = (stage2.header.input.scale, stage2.header.input.offset)
+        x.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        for layer in stage2.network.layers.dropLast() { x = layer.forward(x) }
+        let hidden = x.data
+        return (hidden, stage2.network.layers.last!.forward(x).data, t)
+    }
+
     /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square
     /// convention), with the face rolled by `roll` radians (0 for a detector box).
     public func localize(_ image: PixelView, box: Box, roll: Float = 0) -> Result {

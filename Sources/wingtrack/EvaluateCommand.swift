@@ -4,6 +4,7 @@ import FaceGeometry
 import WingNN
 import WingTrain
 import WingTracker
+import MediaIO
 
 /// `wingtrack evaluate`: accuracy of the shipped (or given) networks on a faces68-format folder.
 struct EvaluateCommand: ParsableCommand {
@@ -23,6 +24,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
+    @Option(help: ArgumentHelp("Instead of the reports, write per face CNN-7's last hidden layer on the two-stage crop, the truth and CNN-7's output in crop pixels (float32 rows of 1024 + 136 + 137), and FILE.csv naming each row's image, source and subject (Scripts/convention_study.py reads them).", valueName: "FILE"))
+    var features: String?
+    @Option(help: "With --features: box draws per face (the first is the report's box, the others move it by up to ±5 % more).")
+    var featureDraws = 1
     @Option(name: .customLong("compare"), help: ArgumentHelp("Instead of the models folder, evaluate these CNN-6 weight files alone, side by side, from the same boxes (repeatable; e.g. --compare wing=runs/a/best.wtm). Table, JSON (keyed by label) and SVG list them in order.", valueName: "label=file"))
     var compare: [String] = []
 
@@ -38,6 +43,8 @@ struct EvaluateCommand: ParsableCommand {
         if let bad = zip(compare, comparisons).first(where: { $0.1 == nil }) {
             throw ValidationError("--compare \(bad.0): expected LABEL=FILE")
         }
+        guard featureDraws >= 1 else { throw ValidationError("--feature-draws must be at least 1") }
+        if !compare.isEmpty, features != nil { throw ValidationError("--features needs the models folder, not --compare") }
         if !compare.isEmpty, flipAverage { throw ValidationError("--flip-average needs the models folder's CNN-7, not --compare") }
         if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
     }
@@ -86,6 +93,11 @@ struct EvaluateCommand: ParsableCommand {
         SpareCore.use(localizer: localizer)
         if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7 (cnn7.wtm) in the models folder") }
         localizer.flipAverage = flipAverage
+        if let features {
+            guard localizer.stage2 != nil else { throw ValidationError("--features needs CNN-7 (cnn7.wtm) in the models folder") }
+            try writeFeatures(localizer, ds, boxFor: boxFor, view: { i, body in view(i, body) }, to: features)
+            return
+        }
         if localizer.stage2 != nil {
             reports.append(EvaluationReport(method: flipAverage ? "two-stage, flip-average" : "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }
@@ -160,5 +172,33 @@ struct EvaluateCommand: ParsableCommand {
             try CEDPlot.svg(reports.map { ($0.method, $0.errors) }, title: "CED on \(split) (\(ds.count) faces)")
                 .write(toFile: svg, atomically: true, encoding: .utf8)
         }
+    }
+
+    /// `--features`: per face and box draw, CNN-7's hidden layer, the truth and CNN-7's output, in the
+    /// crop the two-stage pipeline makes; rows in FILE (float32), their image and source in FILE.csv.
+    /// Both are written under temporary names and renamed when complete.
+    private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, boxFor: (Int) -> Box,
+                               view: (Int, (PixelView) -> Void) -> Void, to path: String) throws {
+        var blob = Data(), rows = ["row,image,source,subject,draw"]
+        for draw in 0..<featureDraws {
+            for i in 0..<ds.count {
+                var box = boxFor(i)
+                if draw > 0 {
+                    var rng = SeededGenerator(seed: seed &+ UInt64(draw * 1_000_003 + i))
+                    let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
+                    box = Box(center: box.center + Point(u(&rng), u(&rng)) * (0.05 * box.squareSide), side: box.squareSide * (1 + 0.05 * u(&rng)))
+                }
+                view(i) { image in
+                    let (shape, _) = localizer.coarse(image, box: box)
+                    let f = localizer.stage2Features(image, from: shape)!
+                    let truth = ds.records[i].landmarks.map { f.imageToCrop.apply($0) }
+                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + f.output
+                    row.withUnsafeBytes { blob.append(contentsOf: $0) }
+                }
+                rows.append("\(rows.count - 1),\(ds.records[i].image),\(ds.records[i].source),\(ds.records[i].subject),\(draw)")
+            }
+        }
+        try AtomicFile.write(blob, to: URL(fileURLWithPath: path))
+        try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: path + ".csv"))
     }
 }
