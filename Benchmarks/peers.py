@@ -147,11 +147,14 @@ def dlib_box_calibration(data, n=400):
 def accuracy(data, work, limit):
     boxes = os.path.join(work, "boxes.csv")
     sh([BIN, "evaluate", "--data", data, "--boxes", boxes])
+    flip_boxes = os.path.join(work, "boxes_flip.csv")
+    sh([BIN, "evaluate", "--data", data, "--boxes", flip_boxes, "--flip-average"])
+    flip_nme = {r["image"]: float(r["nme"]) for r in csv.DictReader(open(flip_boxes))}
     truth = {}
     with open(os.path.join(data, "landmarks.csv")) as f:
         for row in csv.DictReader(f):
             truth[row["image"]] = np.array([[float(row[f"x{i}"]), float(row[f"y{i}"])] for i in range(68)])
-    res = {"wingtrack": {}, "dlib (our box as is)": {}, "dlib (our box in dlib's convention)": {}}
+    res = {"wingtrack": {}, "wingtrack --flip-average": {}, "dlib (our box as is)": {}, "dlib (our box in dlib's convention)": {}}
     cal = dlib_box_calibration(data)
     rows = list(csv.DictReader(open(boxes)))
     if limit:
@@ -166,6 +169,7 @@ def accuracy(data, work, limit):
         rect = dlib.rectangle(int(round(ccx - cs / 2)), int(round(ccy - cs / 2)), int(round(ccx + cs / 2)), int(round(ccy + cs / 2)))
         res["dlib (our box in dlib's convention)"].setdefault(row["source"], []).append(nme(dlib_shape(rgb, rect), g))
         res["wingtrack"].setdefault(row["source"], []).append(float(row["nme"]))
+        res["wingtrack --flip-average"].setdefault(row["source"], []).append(flip_nme[row["image"]])
     return res, cal
 
 
@@ -266,6 +270,7 @@ def main():
     gt = os.path.join(work, "gt")
     nclips = 2 if a.quick else 12
     ours = json.loads(sh([BIN, "evaluate-tracking", "--data", a.data, "--clips", str(nclips), "--frames", "150", "--keep", gt, "--json"]).stdout)
+    flip = json.loads(sh([BIN, "evaluate-tracking", "--data", a.data, "--clips", str(nclips), "--frames", "150", "--flip-average", "--json"]).stdout)
     errs, fails, frames = [], 0, 0
     for k in range(nclips):
         truth = [np.array(list(map(float, l.strip().split(",")[1:]))).reshape(68, 2) if l.count(",") > 1 else None
@@ -284,6 +289,7 @@ def main():
            "(fast roll) it never recovers.", "",
            "| method | frames | mean NME | failure@0.08 (incl. lost frames) |", "|---|---:|---:|---:|",
            f"| wingtrack | {ours['faceFrames']} | {100 * ours['meanNME']:.2f} % | {100 * ours['failureRate008']:.1f} % |",
+           f"| wingtrack --flip-average | {flip['faceFrames']} | {100 * flip['meanNME']:.2f} % | {100 * flip['failureRate008']:.1f} % |",
            f"| dlib tracking mode | {frames} | {100 * np.mean(errs):.2f} % | {100 * fails / max(1, frames):.1f} % |", ""]
     with open(a.out, "w") as f:
         f.write("\n".join(md) + "\n")
