@@ -63,16 +63,22 @@ public struct LossResult {
 
 /// The training objective of a landmark network with a face logit.
 ///
-/// - landmark term: `loss` over the first 2L outputs, summed over coordinates, averaged over the
-///   samples with `positive[n] == true` (negatives contribute nothing);
-/// - face term: `faceWeight` × binary cross-entropy with logits on output 2L against `positive`,
-///   averaged over all N samples.
-public func landmarkObjective(outputs: Tensor, targets: [Float], positive: [Bool], loss: LandmarkLoss,
+/// - landmark term: `loss` over sample n's block of 2L outputs (block `head[n]`, at outputs
+///   head[n]·2L ..< (head[n]+1)·2L; block 0 without `head`), summed over coordinates, averaged over
+///   the samples with `positive[n] == true` (negatives and the other blocks contribute nothing);
+/// - face term: `faceWeight` × binary cross-entropy with logits on the last output (when the count
+///   is odd) against `positive`, averaged over all N samples.
+/// `targets` holds 2L values per sample.
+public func landmarkObjective(outputs: Tensor, targets: [Float], positive: [Bool], head: [Int]? = nil, loss: LandmarkLoss,
                               faceWeight: Float) -> LossResult {
     let N = outputs.batch, D = outputs.itemCount
     let hasLogit = D % 2 == 1
-    let C = hasLogit ? D - 1 : D
-    precondition(targets.count == N * C && positive.count == N, "landmarkObjective: targets/positive sizes")
+    let C = targets.count / max(1, N)
+    let logitIndex = D - 1
+    precondition(targets.count == N * C && positive.count == N && C > 0, "landmarkObjective: targets/positive sizes")
+    precondition((D - (hasLogit ? 1 : 0)) % C == 0, "landmarkObjective: \(D) outputs are not whole blocks of \(C)")
+    precondition(head == nil || (head!.count == N && head!.allSatisfy { $0 >= 0 && ($0 + 1) * C <= D - (hasLogit ? 1 : 0) }),
+                 "landmarkObjective: head index out of range")
     var grad = Tensor(zeros: outputs.shape)
     let positives = max(1, positive.lazy.filter { $0 }.count)
     var lm: Double = 0, face: Double = 0
@@ -80,17 +86,18 @@ public func landmarkObjective(outputs: Tensor, targets: [Float], positive: [Bool
     grad.data.withUnsafeMutableBufferPointer { g in
         for n in 0..<N {
             if positive[n] {
+                let base = n * D + (head?[n] ?? 0) * C
                 for j in 0..<C {
-                    let (v, s) = loss.valueAndSlope(o[n * D + j] - targets[n * C + j])
+                    let (v, s) = loss.valueAndSlope(o[base + j] - targets[n * C + j])
                     lm += Double(v)
-                    g[n * D + j] = s / Float(positives)
+                    g[base + j] = s / Float(positives)
                 }
             }
             if hasLogit, faceWeight > 0 {
-                let z = o[n * D + C], y: Float = positive[n] ? 1 : 0
+                let z = o[n * D + logitIndex], y: Float = positive[n] ? 1 : 0
                 // BCE with logits, numerically stable: max(z,0) − z·y + ln(1 + e^−|z|).
                 face += Double(max(z, 0) - z * y + log1p(exp(-abs(z))))
-                g[n * D + C] = faceWeight * (1 / (1 + exp(-z)) - y) / Float(N)
+                g[n * D + logitIndex] = faceWeight * (1 / (1 + exp(-z)) - y) / Float(N)
             }
         }
     }}

@@ -11,21 +11,38 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
     public var hiddenUnits: Int
     public var landmarkCount: Int
     public var faceLogit: Bool
+    /// Labelling conventions the network answers in, one block of 2L outputs each, in this order
+    /// (empty: one block, the conventions of its training data mixed). Files without the key have none.
+    public var conventions: [String]
 
     public init(name: String, inputSize: Int, inputChannels: Int = 3, convChannels: [Int], hiddenUnits: Int,
-                landmarkCount: Int = 68, faceLogit: Bool = true) {
+                landmarkCount: Int = 68, faceLogit: Bool = true, conventions: [String] = []) {
         self.name = name; self.inputSize = inputSize; self.inputChannels = inputChannels
         self.convChannels = convChannels; self.hiddenUnits = hiddenUnits
-        self.landmarkCount = landmarkCount; self.faceLogit = faceLogit
+        self.landmarkCount = landmarkCount; self.faceLogit = faceLogit; self.conventions = conventions
     }
+
+    enum CodingKeys: String, CodingKey { case name, inputSize, inputChannels, convChannels, hiddenUnits, landmarkCount, faceLogit, conventions }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                  inputChannels: try c.decode(Int.self, forKey: .inputChannels), convChannels: try c.decode([Int].self, forKey: .convChannels),
+                  hiddenUnits: try c.decode(Int.self, forKey: .hiddenUnits), landmarkCount: try c.decode(Int.self, forKey: .landmarkCount),
+                  faceLogit: try c.decode(Bool.self, forKey: .faceLogit),
+                  conventions: try c.decodeIfPresent([String].self, forKey: .conventions) ?? [])
+    }
+
+    /// Blocks of 2L landmark outputs (one per convention, at least one).
+    public var headCount: Int { max(1, conventions.count) }
 
     /// CNN-6: 64×64×3, five blocks 32–64–128–256–512 → 2×2×512, FC 1024, FC 2L+1.
     public static let cnn6 = NetworkSpec(name: "cnn6", inputSize: 64, convChannels: [32, 64, 128, 256, 512], hiddenUnits: 1024)
     /// CNN-7: 128×128×3, six blocks 64–64–128–256–512–512 → 2×2×512, FC 1024, FC 2L+1.
     public static let cnn7 = NetworkSpec(name: "cnn7", inputSize: 128, convChannels: [64, 64, 128, 256, 512, 512], hiddenUnits: 1024)
 
-    /// Values the network outputs per sample: 2L coordinates (+1 face logit).
-    public var outputCount: Int { 2 * landmarkCount + (faceLogit ? 1 : 0) }
+    /// Values the network outputs per sample: 2L coordinates per head (+1 face logit, last).
+    public var outputCount: Int { headCount * 2 * landmarkCount + (faceLogit ? 1 : 0) }
     /// Spatial side after the last pooling.
     public var finalSide: Int { convChannels.reduce(inputSize) { side, _ in side / 2 } }
     public var flattenedFeatures: Int { (convChannels.last ?? inputChannels) * finalSide * finalSide }

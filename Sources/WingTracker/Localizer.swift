@@ -30,6 +30,9 @@ public final class Localizer {
     /// 6.21 % mean NME, docs/experiments.md). With a helper thread the two passes run at once, each
     /// on one thread; alone, it doubles CNN-7's time.
     public var flipAverage = false { didSet { configureThreads() } }
+    /// The labelling convention to answer in (a name from a network's `spec.conventions`); a network
+    /// without it answers with its first (or only) block.
+    public var convention: String?
     /// Who runs work on a second thread (`use(_:)`).
     private var split = ForwardSplit.serial
     /// CNN-7 again, sharing its weights: it takes the mirrored crop while CNN-7 takes the crop.
@@ -89,7 +92,8 @@ public final class Localizer {
         let (sc, off) = (model.header.input.scale, model.header.input.offset)
         input.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
         let L = spec.landmarkCount
-        let logit = { (out: [Float]) -> Float in spec.faceLogit ? 1 / (1 + exp(-out[2 * L])) : 1 }
+        let b = 2 * L * (convention.flatMap { spec.conventions.firstIndex(of: $0) } ?? 0)   // the chosen block
+        let logit = { (out: [Float]) -> Float in spec.faceLogit ? 1 / (1 + exp(-out[out.count - 1])) : 1 }
         var pts: [Point], score: Float
         if flipAverage, L == Landmarks68.count, model.network === stage2?.network, let twin = mirrorNetwork {
             var flipped = input
@@ -98,12 +102,12 @@ public final class Localizer {
             }
             var out = [Float](), outM = [Float]()
             split.run({ out = model.network.forward(input).data }, { outM = twin.forward(flipped).data })
-            let m = Landmarks68.flipped((0..<L).map { Point(outM[$0], outM[L + $0]) }, width: Float(S))
-            pts = (0..<L).map { (Point(out[$0], out[L + $0]) + m[$0]) * 0.5 }
+            let m = Landmarks68.flipped((0..<L).map { Point(outM[b + $0], outM[b + L + $0]) }, width: Float(S))
+            pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0]) * 0.5 }
             score = (logit(out) + logit(outM)) / 2
         } else {
             let out = model.network.forward(input).data
-            pts = (0..<L).map { Point(out[$0], out[L + $0]) }
+            pts = (0..<L).map { Point(out[b + $0], out[b + L + $0]) }
             score = logit(out)
         }
         let back = imageToCrop.inverse

@@ -68,6 +68,30 @@ final class LossTests: XCTestCase {
         XCTAssertEqual(r.gradient.data[2], (1 / (1 + exp(-0.5)) - 1) / 2, accuracy: 1e-6)
         XCTAssertEqual(r.gradient.data[5], (1 / (1 + exp(1))) / 2, accuracy: 1e-6)
     }
+
+    /// Several heads (conventions): each sample's landmark loss uses its own block only, and equals
+    /// the one-head objective on that block; the face logit is the last output.
+    func testObjectiveUsesEachSamplesHead() {
+        // L = 1 (2 coordinates), 3 heads, face logit: 7 outputs per sample.
+        let rows: [[Float]] = [[9, 9, 1, 2, 9, 9, 0.5], [3, -1, 9, 9, 9, 9, -2], [9, 9, 9, 9, 4, 0, 1]]
+        let out = Tensor(shape: [3, 7], data: rows.flatMap { $0 })
+        let targets: [Float] = [0, 1, 1, 0, 2, 2]
+        let r = landmarkObjective(outputs: out, targets: targets, positive: [true, true, true], head: [1, 0, 2], loss: .l2, faceWeight: 1)
+        // The same samples with their own blocks cut out, through the one-head objective.
+        let own = Tensor(shape: [3, 3], data: [1, 2, 0.5, 3, -1, -2, 4, 0, 1])
+        let ref = landmarkObjective(outputs: own, targets: targets, positive: [true, true, true], loss: .l2, faceWeight: 1)
+        XCTAssertEqual(r.landmarkLoss, ref.landmarkLoss, accuracy: 1e-6)
+        XCTAssertEqual(r.faceLoss, ref.faceLoss, accuracy: 1e-6)
+        let g = r.gradient.data, gr = ref.gradient.data
+        XCTAssertEqual([g[2], g[3], g[6]], [gr[0], gr[1], gr[2]])
+        XCTAssertEqual([g[7], g[8], g[13]], [gr[3], gr[4], gr[5]])
+        XCTAssertEqual([g[18], g[19], g[20]], [gr[6], gr[7], gr[8]])
+        for (n, block) in [(0, 1), (1, 0), (2, 2)] {
+            for k in 0..<3 where k != block {
+                XCTAssertEqual([g[n * 7 + 2 * k], g[n * 7 + 2 * k + 1]], [0, 0], "sample \(n), other head \(k)")
+            }
+        }
+    }
 }
 
 final class OptimizerTests: XCTestCase {

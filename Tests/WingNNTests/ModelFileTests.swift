@@ -31,6 +31,26 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    /// A network with one output block per labelling convention keeps its conventions; a header
+    /// written before conventions existed reads as one mixed block.
+    func testConventionsRoundTripAndOldHeadersReadAsNone() throws {
+        let multi = NetworkSpec(name: "tiny", inputSize: 8, convChannels: [2, 3], hiddenUnits: 5, conventions: ["300-W", "YouTube-Faces"])
+        XCTAssertEqual(multi.outputCount, 2 * 136 + 1)
+        let url = try temporaryDirectory(self).appendingPathComponent("multi.wtm")
+        try ModelFile.save(multi.build(seed: 2), header: ModelHeader(spec: multi, input: .centeredUnit, meanShape: header().meanShape, provenance: [:]),
+                           halfPrecision: true, to: url)
+        let loaded = try ModelFile.load(url)
+        XCTAssertEqual(loaded.header.spec.conventions, ["300-W", "YouTube-Faces"])
+        XCTAssertEqual(loaded.network.forward(Tensor(zeros: [1, 3, 8, 8])).itemCount, 273)
+
+        var json = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        json = json.replacingOccurrences(of: #","conventions":[]"#, with: "").replacingOccurrences(of: #""conventions":[],"#, with: "")
+        XCTAssertFalse(json.contains("conventions"))
+        let old = try JSONDecoder().decode(NetworkSpec.self, from: Data(json.utf8))
+        XCTAssertEqual(old, spec)
+        XCTAssertEqual(old.headCount, 1)
+    }
+
     func testCorruptFilesGiveNamedErrors() throws {
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("m.wtm")
