@@ -163,7 +163,8 @@ public struct VideoJob {
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
-                                   networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary.merging(["flip_average": "\(localizer.flipAverage)"]) { a, _ in a })
+                                   networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary.merging(["flip_average": "\(localizer.flipAverage)",
+                                            "convention": localizer.stage2.map { $0.header.spec.conventions.isEmpty ? "mixed" : localizer.convention ?? "" } ?? "mixed"]) { a, _ in a })
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary

@@ -6,6 +6,8 @@ public struct Batch: @unchecked Sendable {
     public var inputs: Tensor
     public var targets: [Float]
     public var positive: [Bool]
+    /// Each sample's output block (labelling convention).
+    public var heads: [Int]
 }
 
 /// Generates training batches on a background thread into a bounded queue, so that data

@@ -5,8 +5,9 @@ import WingNN
 public enum Evaluator {
     /// Inter-ocular NME of `network` alone on every face of `generator`'s dataset, from crops with the
     /// generator's box perturbation drawn from `seed` (the same crops on every call), no augmentation.
+    /// `heads`: each face's output block (labelling convention); block 0 when nil.
     public static func networkErrors(_ network: Sequential, generator: SampleGenerator, seed: UInt64,
-                                     batchSize: Int = 64, perturb: Bool = true) -> [Float] {
+                                     batchSize: Int = 64, perturb: Bool = true, heads: [Int]? = nil) -> [Float] {
         let S = generator.policy.inputSize, n = generator.dataset.count
         var errors: [Float] = []
         errors.reserveCapacity(n)
@@ -24,7 +25,8 @@ public enum Evaluator {
             let out = network.forward(inputs)
             let D = out.itemCount
             for b in 0..<cnt {
-                let o = Array(out.data[(b * D)..<(b * D + 136)])
+                let base = b * D + 136 * (heads?[start + b] ?? 0)
+                let o = Array(out.data[base..<(base + 136)])
                 errors.append(Metrics.nmeInterOcular(points(o), points(targets[b])))
             }
             start += cnt

@@ -45,6 +45,22 @@ public final class Trainer {
     public private(set) var bestValNME: Float = .infinity
     private let optimizer: SGD
     private var provenance: [String: String]
+    /// Output block (labelling convention) of each training and validation face.
+    private let headOfFace: [Int]
+    private let valHeads: [Int]?
+
+    /// Each face's output block: the index of its source's convention in `spec.conventions` (0 for a
+    /// network without conventions). Throws for a source whose convention has no block.
+    static func heads(of ds: FaceDataset, spec: NetworkSpec) throws -> [Int] {
+        guard !spec.conventions.isEmpty else { return [Int](repeating: 0, count: ds.count) }
+        return try ds.records.map { r in
+            let c = LabellingConvention.of(source: r.source)
+            guard let k = spec.conventions.firstIndex(of: c) else {
+                throw DatasetError(message: "source '\(r.source)' (convention \(c)) has no output block among \(spec.conventions)")
+            }
+            return k
+        }
+    }
 
     public init(config: TrainingConfig, trainSet: FaceDataset, valSet: FaceDataset?, outDirectory: URL,
                 provenance: [String: String] = [:]) throws {
@@ -52,6 +68,8 @@ public final class Trainer {
         self.outDirectory = outDirectory
         self.provenance = provenance
         network = config.network.build(seed: config.seed)
+        headOfFace = try Trainer.heads(of: trainSet, spec: config.network)
+        valHeads = try valSet.map { try Trainer.heads(of: $0, spec: config.network) }
         var gen = SampleGenerator(dataset: trainSet, policy: config.policy)
         gen.photometric = config.photometric
         gen.flip = config.flip
@@ -82,7 +100,7 @@ public final class Trainer {
         }
         meanShape = acc.map { Float($0 / Double(n)) }
         guard let fc = network.layers.last as? Dense else { return }
-        for j in 0..<136 { fc.bias.value[j] = meanShape[j] }
+        for h in 0..<config.network.headCount { for j in 0..<136 { fc.bias.value[h * 136 + j] = meanShape[j] } }
     }
 
     var schedule: LearningRateSchedule {
@@ -96,6 +114,7 @@ public final class Trainer {
         var inputs = Tensor(zeros: [B, 3, S, S])
         var targets = [Float](repeating: 0, count: B * 136)
         var positive = [Bool](repeating: true, count: B)
+        var heads = [Int](repeating: 0, count: B)
         let perEpoch = epochIndices.count
         for b in 0..<B {
             let flat = k * B + b
@@ -108,8 +127,9 @@ public final class Trainer {
             inputs.data.replaceSubrange((b * 3 * S * S)..<((b + 1) * 3 * S * S), with: s.input)
             targets.replaceSubrange((b * 136)..<((b + 1) * 136), with: s.target)
             positive[b] = s.positive
+            heads[b] = headOfFace[idx]
         }
-        return Batch(inputs: inputs, targets: targets, positive: positive)
+        return Batch(inputs: inputs, targets: targets, positive: positive, heads: heads)
     }
 
     /// Position `i` of a pseudo-random permutation of 0..<count (a bijection: affine map modulo count
@@ -127,7 +147,7 @@ public final class Trainer {
     /// Mean inter-ocular NME of the network on the validation set (fixed perturbations, no augmentation).
     public func validate() -> Float? {
         guard let validation else { return nil }
-        let errors = Evaluator.networkErrors(network, generator: validation, seed: 7)
+        let errors = Evaluator.networkErrors(network, generator: validation, seed: 7, heads: valHeads)
         return Metrics.mean(errors)
     }
 
@@ -148,6 +168,7 @@ public final class Trainer {
             network.zeroGrad()
             let out = network.forward(batch.inputs)
             let r = landmarkObjective(outputs: out, targets: batch.targets, positive: batch.positive,
+                                      head: config.network.conventions.isEmpty ? nil : batch.heads,
                                       loss: config.loss, faceWeight: config.faceWeight)
             guard r.total.isFinite else {
                 throw DatasetError(message: "training diverged at step \(step) (loss \(r.total)); lower --lr or raise --clip")
@@ -216,12 +237,26 @@ public final class Trainer {
     }
 
     /// Replaces the network's weights by those of a model file of the same architecture.
+    /// Starts from the weights in `url`. A network without conventions may start a run with them:
+    /// every block of the output layer then starts as its one block (the face logit is kept).
     public func loadWeights(_ url: URL) throws {
         let loaded = try ModelFile.load(url)
-        guard loaded.header.spec == config.network else {
+        var plain = config.network
+        plain.conventions = []
+        let widening = loaded.header.spec.conventions.isEmpty && !config.network.conventions.isEmpty && loaded.header.spec == plain
+        guard loaded.header.spec == config.network || widening else {
             throw DatasetError(message: "\(url.path): architecture \(loaded.header.spec.name) differs from this run's \(config.network.name)")
         }
-        for (dst, src) in zip(network.parameters, loaded.network.parameters) { dst.value = src.value }
+        let C = 2 * config.network.landmarkCount, H = config.network.headCount, hidden = config.network.hiddenUnits
+        for (dst, src) in zip(network.parameters, loaded.network.parameters) {
+            guard widening, dst.count != src.count else { dst.value = src.value; continue }
+            // The output layer: rows [block 0 …, face logit] from [the one block, face logit].
+            let per = dst.name.hasSuffix(".weight") ? hidden : 1
+            var v = [Float](repeating: 0, count: dst.count)
+            for h in 0..<H { v.replaceSubrange((h * C * per)..<((h + 1) * C * per), with: src.value[0..<(C * per)]) }
+            if config.network.faceLogit { v.replaceSubrange((H * C * per)..<((H * C + 1) * per), with: src.value[(C * per)..<((C + 1) * per)]) }
+            dst.value = v
+        }
     }
 
     /// Continues from `last.wtm` + `last.state` in the run folder.

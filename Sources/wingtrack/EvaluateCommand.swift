@@ -24,6 +24,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
+    @Option(help: "For networks with one output block per labelling convention: answer in this one for every face (default: each face's own source convention, as the paper measures each dataset with its own model).")
+    var convention: String?
     @Option(help: ArgumentHelp("Instead of the reports, write per face CNN-7's last hidden layer on the two-stage crop, the truth and CNN-7's output in crop pixels (float32 rows of 1024 + 136 + 137), and FILE.csv naming each row's image, source and subject (Scripts/convention_study.py reads them).", valueName: "FILE"))
     var features: String?
     @Option(help: "With --features: box draws per face (the first is the report's box, the others move it by up to ±5 % more).")
@@ -93,13 +95,18 @@ struct EvaluateCommand: ParsableCommand {
         SpareCore.use(localizer: localizer)
         if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7 (cnn7.wtm) in the models folder") }
         localizer.flipAverage = flipAverage
+        if let convention, let s2 = localizer.stage2, !s2.header.spec.conventions.contains(convention) {
+            throw ValidationError("--convention \(convention): CNN-7 answers in \(s2.header.spec.conventions.isEmpty ? "one mixed convention only" : s2.header.spec.conventions.joined(separator: ", "))")
+        }
+        /// Each face's convention (or the one asked for), set before its localisation.
+        func answerIn(_ i: Int) { localizer.convention = convention ?? LabellingConvention.of(source: ds.records[i].source) }
         if let features {
             guard localizer.stage2 != nil else { throw ValidationError("--features needs CNN-7 (cnn7.wtm) in the models folder") }
             try writeFeatures(localizer, ds, boxFor: boxFor, view: { i, body in view(i, body) }, to: features)
             return
         }
         if localizer.stage2 != nil {
-            reports.append(EvaluationReport(method: flipAverage ? "two-stage, flip-average" : "two-stage", dataset: ds) { i in view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
+            reports.append(EvaluationReport(method: flipAverage ? "two-stage, flip-average" : "two-stage", dataset: ds) { i in answerIn(i); return view(i) { localizer.localize($0, box: boxFor(i)).landmarks } })
         }
         let cnn6Only = Localizer(stage1: localizer.stage1, stage2: nil)
         reports.append(EvaluationReport(method: "cnn6 alone", dataset: ds) { i in view(i) { cnn6Only.localize($0, box: boxFor(i)).landmarks } })
@@ -112,6 +119,7 @@ struct EvaluateCommand: ParsableCommand {
                                                    angle: 5 * .pi / 180 * Float.random(in: -1...1, using: &rng), tx: 0, ty: 0)
                 let c = centroid(truth)
                 let shape = truth.map { jittered.apply($0 - c) + c }
+                answerIn(i)
                 return view(i) { localizer.refine($0, from: shape).landmarks }
             })
         }

@@ -98,6 +98,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("clip\(c).truth.csv"), atomically: true, encoding: .utf8)
             }
 
+            if tracking.convention == nil { localizer.convention = LabellingConvention.of(source: ds.records[k].source) }
             // Still image: the same face from a perturbed landmark box (as `wingtrack evaluate`).
             ds.images[k].withUnsafeBufferPointer { px in
                 let view = PixelView(base: px.baseAddress!, width: fw, height: fh, channels: 3, rowBytes: fw * 3)

@@ -13,6 +13,7 @@ struct ModelCommand: ParsableCommand {
         let m = try ModelFile.load(URL(fileURLWithPath: file))
         let h = m.header
         print("\(file): \(h.spec.name), input \(h.spec.inputSize)x\(h.spec.inputSize)x\(h.spec.inputChannels), conv \(h.spec.convChannels), fc \(h.spec.hiddenUnits), \(h.spec.landmarkCount) landmarks\(h.spec.faceLogit ? " + face logit" : "")")
+        print("  labelling conventions: \(h.spec.conventions.isEmpty ? "one block, its training sources' mixed" : h.spec.conventions.joined(separator: ", ") + " (one block each)")")
         print("  tensors: \(h.tensors.count) (\(Set(h.tensors.map(\.dtype)).sorted().joined(separator: ", "))), parameters: \(m.network.parameters.reduce(0) { $0 + $1.count })")
         for k in h.provenance.keys.sorted() { print("  \(k): \(h.provenance[k]!)") }
         if let f16 {

@@ -4,6 +4,7 @@ import FaceDetect
 import MediaIO
 import WingNN
 import WingTracker
+import WingTrain
 
 /// `wingtrack track`: the product — landmarks for every frame of every input video.
 struct TrackCommand: ParsableCommand {
@@ -129,6 +130,7 @@ struct TrackCommand: ParsableCommand {
             let localizer: Localizer, detector: FaceDetector
             do {
                 localizer = try tracking.localizer(modelsURL)
+                if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
                 detector = try FaceDetector.standard()
                 SpareCore.use(localizer: localizer, detector: detector, workers: workers)
             } catch { lock.lock(); setupError = error; lock.unlock(); return }

@@ -16,6 +16,8 @@ struct TrackingOptions: ParsableArguments {
     var stage2 = true
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
     static let flipAverageHelp = "Also run CNN-7 on the mirrored crop and average both answers: more accurate and steadier (most on turned faces), about 30 % fewer frames per second on two cores (docs/tracking.md)."
+    @Option(help: "Labelling convention to answer in, for networks with one output block per convention (default: 300-W for track, each face's own for evaluate-tracking; `wingtrack model` lists a file's).")
+    var convention: String?
     @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
     @Flag(inversion: .prefixedNo, help: "Seed each frame from the previous landmarks moved at their last velocity.")
     var constantVelocity = true
@@ -49,10 +51,14 @@ struct TrackingOptions: ParsableArguments {
             throw ValidationError("--flip-average needs CNN-7, and \(dir.appendingPathComponent("cnn7.wtm").path) does not exist")
         }
         chosen.flipAverage = flipAverage
+        if let convention, let s2 = chosen.stage2, !s2.header.spec.conventions.contains(convention) {
+            throw ValidationError("--convention \(convention): \(dir.appendingPathComponent("cnn7.wtm").path) answers in \(s2.header.spec.conventions.isEmpty ? "one mixed convention only" : s2.header.spec.conventions.joined(separator: ", "))")
+        }
+        chosen.convention = convention
         return chosen
     }
 
     var summary: [String: String] {
-        trackerOptions.summary.merging(["stage2": "\(stage2)", "flip_average": "\(flipAverage)"]) { a, _ in a }
+        trackerOptions.summary.merging(["stage2": "\(stage2)", "flip_average": "\(flipAverage)", "convention": convention ?? "per face"]) { a, _ in a }
     }
 }

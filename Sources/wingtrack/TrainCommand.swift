@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "BLAS threads (0 = all cores).") var threads = 0
     @Option(help: "Output folder for best.wtm, last.wtm, last.state, log.jsonl.") var out: String
     @Flag(help: "Continue from OUT/last.wtm and OUT/last.state.") var resume = false
+    @Flag(help: "One output block per labelling convention of the training sources (300-W, YouTube-Faces, AFLW2000-3D in faces68), each trained on its own sources only; with --init-from a one-block network, every block starts as that block (docs/experiments.md).")
+    var conventionHeads = false
     @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule.") var initFrom: String?
     @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
 
@@ -65,6 +67,10 @@ struct TrainCommand: ParsableCommand {
 
         let t0 = Date()
         let trainSet = try FaceDataset(directory: dataURL, splits: [trainSplit], limit: limit)
+        if conventionHeads {
+            config.network.conventions = LabellingConvention.ordered(trainSet.records.map(\.source))
+            printError("output blocks: \(config.network.conventions.joined(separator: ", "))")
+        }
         let valSet = valSplit.isEmpty ? nil : try FaceDataset(directory: dataURL, splits: [valSplit])
         printError(String(format: "loaded %d train and %d val faces in %.1f s", trainSet.count, valSet?.count ?? 0, Date().timeIntervalSince(t0)))
         let command = CommandLine.arguments.dropFirst().joined(separator: " ")

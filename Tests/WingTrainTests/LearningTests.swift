@@ -36,4 +36,45 @@ final class LearningTests: XCTestCase {
         XCTAssertLessThan(after, before * 0.8, "validation NME did not drop by 20 %")
         XCTAssertLessThan(Metrics.mean(Array(losses.suffix(20))), Metrics.mean(Array(losses.prefix(20))) * 0.8)
     }
+
+    /// Convention heads: training on 300-W faces only moves the 300-W block and leaves the other
+    /// block exactly as it started (no weight decay here); a one-block model widens into every block.
+    func testEachConventionBlockLearnsFromItsOwnSourcesOnly() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let train = try FaceDataset(directory: data, splits: ["train"], sources: ["helen_train"], limit: 64)
+        var spec = NetworkSpec(name: "cnn6/8", inputSize: 64, convChannels: [4, 8, 16, 32, 64], hiddenUnits: 32)
+        var policy = CropPolicy.stage1
+        policy.rotationDegrees = 0; policy.scaleJitter = 0.03; policy.shiftJitter = 0.03
+        let dir = try temporaryDirectory(self)
+        // A one-block model to start from.
+        let plain = spec.build(seed: 4)
+        let start = dir.appendingPathComponent("plain.wtm")
+        try ModelFile.save(plain, header: ModelHeader(spec: spec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:]),
+                           halfPrecision: false, to: start)
+        spec.conventions = ["300-W", "YouTube-Faces"]
+        var config = TrainingConfig(network: spec, policy: policy, loss: .wing(w: 10, epsilon: 2))
+        config.poseBalancing = false; config.batchSize = 16; config.sampleBudget = 16 * 60
+        config.learningRate = 1e-3; config.weightDecay = 0; config.checkpointMinutes = 100; config.threads = 1
+        config.negativeFraction = 0.2; config.photometric = .none
+        let trainer = try Trainer(config: config, trainSet: train, valSet: train, outDirectory: dir.appendingPathComponent("run"))
+        try trainer.loadWeights(start)
+        let fc = try XCTUnwrap(trainer.network.layers.last as? Dense), old = try XCTUnwrap(plain.layers.last as? Dense)
+        let (C, hidden) = (136, 32)
+        XCTAssertEqual(fc.bias.value.count, 2 * C + 1)
+        XCTAssertEqual(Array(fc.bias.value[0..<C]), Array(old.bias.value[0..<C]))
+        XCTAssertEqual(Array(fc.bias.value[C..<(2 * C)]), Array(old.bias.value[0..<C]))
+        XCTAssertEqual(fc.bias.value[2 * C], old.bias.value[C])
+        XCTAssertEqual(Array(fc.weight.value[(C * hidden)..<(2 * C * hidden)]), Array(old.weight.value[0..<(C * hidden)]))
+        XCTAssertEqual(Array(fc.weight.value[(2 * C * hidden)...]), Array(old.weight.value[(C * hidden)...]))
+
+        let otherBlock = (Array(fc.weight.value[(C * hidden)..<(2 * C * hidden)]), Array(fc.bias.value[C..<(2 * C)]))
+        let ownBlock = Array(fc.bias.value[0..<C]), logit = fc.bias.value[2 * C]
+        let before = try XCTUnwrap(trainer.validate())
+        try trainer.run(reportSeconds: 1000) { _ in }
+        XCTAssertEqual(Array(fc.weight.value[(C * hidden)..<(2 * C * hidden)]), otherBlock.0, "the YouTube-Faces block moved")
+        XCTAssertEqual(Array(fc.bias.value[C..<(2 * C)]), otherBlock.1, "the YouTube-Faces block moved")
+        XCTAssertNotEqual(Array(fc.bias.value[0..<C]), ownBlock, "the 300-W block did not learn")
+        XCTAssertNotEqual(fc.bias.value[2 * C], logit, "the face logit did not learn")
+        XCTAssertLessThan(try XCTUnwrap(trainer.validate()), before)
+    }
 }
