@@ -26,7 +26,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
     @Option(help: "For networks with one output block per labelling convention: answer in this one for every face (default: each face's own source convention, as the paper measures each dataset with its own model).")
     var convention: String?
-    @Option(help: ArgumentHelp("Instead of the reports, write per face CNN-7's last hidden layer on the two-stage crop, the truth and CNN-7's output in crop pixels (float32 rows of 1024 + 136 + 137), and FILE.csv naming each row's image, source and subject (Scripts/convention_study.py reads them).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Instead of the reports, write per face CNN-7's last hidden layer on the two-stage crop, the truth and CNN-7's output in crop pixels (float32 rows of 1024 + 136 + 137: the block of the face's convention and the face logit), and FILE.csv naming each row's image, source and subject (Scripts/convention_study.py reads them).", valueName: "FILE"))
     var features: String?
     @Option(help: "With --features: box draws per face (the first is the report's box, the others move it by up to ±5 % more).")
     var featureDraws = 1
@@ -200,7 +200,10 @@ struct EvaluateCommand: ParsableCommand {
                     let (shape, _) = localizer.coarse(image, box: box)
                     let f = localizer.stage2Features(image, from: shape)!
                     let truth = ds.records[i].landmarks.map { f.imageToCrop.apply($0) }
-                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + f.output
+                    // The block of the face's convention (or the only one) and the face logit.
+                    let spec = localizer.stage2!.header.spec, C = 2 * spec.landmarkCount
+                    let b = C * (spec.conventions.firstIndex(of: convention ?? LabellingConvention.of(source: ds.records[i].source)) ?? 0)
+                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + Array(f.output[b..<(b + C)]) + [f.output.last!]
                     row.withUnsafeBytes { blob.append(contentsOf: $0) }
                 }
                 rows.append("\(rows.count - 1),\(ds.records[i].image),\(ds.records[i].source),\(ds.records[i].subject),\(draw)")

@@ -55,6 +55,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(flip.stderr.contains("--flip-average"), flip.stderr)
     }
 
+    /// A convention the shipped CNN-7 does not answer in: a usage error naming it, nothing written.
+    func testUnknownConventionIsRefusedBeforeAnythingIsWritten() throws {
+        let out = try temporaryDirectory(self).appendingPathComponent("out")
+        let r = try run(["track", WingtrackBinary.repo.appendingPathComponent("samples/grace_hopper.mp4").path, "-o", out.path, "--convention", "Nonesuch"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--convention Nonesuch"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     func testHelpPrintsUsageAndExitsZero() throws {
         for args in [["--help"], ["track", "--help"], ["help", "train"], ["detect", "-h"]] {
             let r = try run(args)
