@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingTrainTests", dependencies: ["WingTrain", "WingNN", "FaceGeometry", "MediaIO", "TestSupport"]),
         .testTarget(name: "WingTrackerTests", dependencies: ["WingTracker", "WingNN", "FaceGeometry", "MediaIO", "TestSupport"]),
-        .testTarget(name: "WingtrackCLITests", dependencies: ["wingtrack", "MediaIO", "FaceGeometry", "WingTrain", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "WingtrackCLITests", dependencies: ["wingtrack", "MediaIO", "FaceGeometry", "WingNN", "WingTrain", "TestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )

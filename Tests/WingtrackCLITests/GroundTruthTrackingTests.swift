@@ -4,6 +4,7 @@ import TestSupport
 import FaceGeometry
 import MediaIO
 import WingTrain
+import WingNN
 
 /// `wingtrack track` on generated clips whose landmarks are known exactly (GroundTruthClip): val faces
 /// moved over a background with translation, scale and roll up to ±35°, encoded to H.264.
@@ -25,10 +26,21 @@ final class GroundTruthTrackingTests: XCTestCase {
         return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: UInt64(k))
     }
 
-    /// Parses NAME.csv: per frame, (success, 68 points or nil).
-    func track(_ clips: [URL], out: URL) throws -> [[[Point]?]] {
-        let r = try WingtrackBinary.run(["track"] + clips.map(\.path) + ["-o", out.path, "--no-video", "--models", repo.appendingPathComponent("models").path])
-        XCTAssertEqual(r.status, 0, r.stderr)
+    /// Tracks `clips` (each in the labelling convention of its face's source when the shipped CNN-7
+    /// has one block per convention: the truth is in that convention) and parses NAME.csv: per frame,
+    /// 68 points or nil.
+    func track(_ clips: [URL], out: URL, sources: [String]? = nil) throws -> [[[Point]?]] {
+        let models = repo.appendingPathComponent("models")
+        let known = try ModelFile.load(models.appendingPathComponent("cnn7.wtm")).header.spec.conventions
+        var groups: [(clips: [URL], extra: [String])] = [(clips, [])]
+        if let sources, !known.isEmpty {
+            groups = Dictionary(grouping: zip(clips, sources.map(LabellingConvention.of)), by: \.1)
+                .map { c, pairs in (pairs.map(\.0), ["--convention", c]) }
+        }
+        for g in groups {
+            let r = try WingtrackBinary.run(["track"] + g.clips.map(\.path) + ["-o", out.path, "--no-video", "--models", models.path] + g.extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
         return try clips.map { url in
             let csv = out.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".csv")
             return try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
@@ -77,7 +89,7 @@ final class GroundTruthTrackingTests: XCTestCase {
             truths.append(try clip(ds, k, frames: 90, phase: Float(n) * 1.3).write(to: url))
             urls.append(url)
         }
-        let predictions = try track(urls, out: dir.appendingPathComponent("out"))
+        let predictions = try track(urls, out: dir.appendingPathComponent("out"), sources: idx.map { ds.records[$0].source })
         var errors: [Float] = [], frames = 0, successes = 0
         for (truth, pred) in zip(truths, predictions) {
             XCTAssertEqual(pred.count, truth.count, "one row per frame")
