@@ -87,12 +87,9 @@ public final class Localizer {
     public func run(_ model: ModelFile.Loaded, on image: PixelView, imageToCrop: SimilarityTransform) -> ([Point], Float) {
         let spec = model.header.spec
         let S = spec.inputSize
-        var input = Tensor(zeros: [1, 3, S, S])
-        input.data.withUnsafeMutableBufferPointer { Warp.cropPrefiltered(image, imageToCrop: imageToCrop, size: S, into: $0.baseAddress!) }
-        let (sc, off) = (model.header.input.scale, model.header.input.offset)
-        input.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        let input = networkInput(model, image, imageToCrop)
         let L = spec.landmarkCount
-        let b = 2 * L * (convention.flatMap { spec.conventions.firstIndex(of: $0) } ?? 0)   // the chosen block
+        let b = 2 * L * block(in: spec)
         let logit = { (out: [Float]) -> Float in spec.faceLogit ? 1 / (1 + exp(-out[out.count - 1])) : 1 }
         var pts: [Point], score: Float
         if flipAverage, L == Landmarks68.count, model.network === stage2?.network, let twin = mirrorNetwork {
@@ -114,21 +111,46 @@ public final class Localizer {
         return (pts.map { back.apply($0) }, score)
     }
 
+    /// The crop of `image` given by `imageToCrop` at `model`'s input size, normalised as it was trained.
+    private func networkInput(_ model: ModelFile.Loaded, _ image: PixelView, _ imageToCrop: SimilarityTransform) -> Tensor {
+        let S = model.header.spec.inputSize
+        var input = Tensor(zeros: [1, 3, S, S])
+        input.data.withUnsafeMutableBufferPointer { Warp.cropPrefiltered(image, imageToCrop: imageToCrop, size: S, into: $0.baseAddress!) }
+        let (sc, off) = (model.header.input.scale, model.header.input.offset)
+        input.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        return input
+    }
+
+    /// The output block a network of `spec` answers in: `convention`'s, else the first (or only) one.
+    func block(in spec: NetworkSpec) -> Int { convention.flatMap { spec.conventions.firstIndex(of: $0) } ?? 0 }
+
+    /// The labelling conventions CNN-7 can answer in (empty: one block, its sources' mixed styles).
+    public var conventions: [String] { stage2?.header.spec.conventions ?? [] }
+
+    /// The convention the landmarks come in: "mixed" for a one-block CNN-7 (or none).
+    public var answerConvention: String {
+        guard let spec = stage2?.header.spec, !spec.conventions.isEmpty else { return "mixed" }
+        return spec.conventions[block(in: spec)]
+    }
+
+    /// The upright crop around `shape` that CNN-7 sees.
+    private func stage2Crop(around shape: [Point], outputSize: Int) -> SimilarityTransform {
+        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
+        return .crop(center: center, side: side, angle: angle, outputSize: outputSize)
+    }
+
     /// For analysis: CNN-7 on the upright crop around `shape` (as `refine` makes it), returning its
-    /// last hidden layer (the input of the output layer), its raw outputs (crop pixels, then the face
-    /// logit) and the crop transform. Nil without CNN-7.
+    /// last hidden layer (the input of the output layer), its outputs in `convention`'s block (crop
+    /// pixels, all x then all y) followed by the face logit, and the crop transform. Nil without CNN-7.
     public func stage2Features(_ image: PixelView, from shape: [Point]) -> (hidden: [Float], output: [Float], imageToCrop: SimilarityTransform)? {
         guard let stage2 else { return nil }
-        let S = stage2.header.spec.inputSize
-        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
-        let t = SimilarityTransform.crop(center: center, side: side, angle: angle, outputSize: S)
-        var x = Tensor(zeros: [1, 3, S, S])
-        x.data.withUnsafeMutableBufferPointer { Warp.cropPrefiltered(image, imageToCrop: t, size: S, into: $0.baseAddress!) }
-        let (sc, off) = (stage2.header.input.scale, stage2.header.input.offset)
-        x.data.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
+        let spec = stage2.header.spec
+        let t = stage2Crop(around: shape, outputSize: spec.inputSize)
+        var x = networkInput(stage2, image, t)
         for layer in stage2.network.layers.dropLast() { x = layer.forward(x) }
-        let hidden = x.data
-        return (hidden, stage2.network.layers.last!.forward(x).data, t)
+        let out = stage2.network.layers.last!.forward(x).data
+        let b = 2 * spec.landmarkCount * block(in: spec)
+        return (x.data, Array(out[b..<(b + 2 * spec.landmarkCount)]) + (spec.faceLogit ? [out.last!] : []), t)
     }
 
     /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square
@@ -157,9 +179,7 @@ public final class Localizer {
     /// Stage 2 alone: the upright crop around `shape` → CNN-7.
     public func refine(_ image: PixelView, from shape: [Point], coarseScore: Float = 1) -> Result {
         guard let stage2 else { return Result(landmarks: shape, faceScore: coarseScore, coarse: shape, coarseFaceScore: coarseScore) }
-        let (center, side, angle) = FaceCrop.around(shape, boxScale: boxScale2, upright: true)
-        let t = SimilarityTransform.crop(center: center, side: side, angle: angle, outputSize: stage2.header.spec.inputSize)
-        let (pts, score) = run(stage2, on: image, imageToCrop: t)
+        let (pts, score) = run(stage2, on: image, imageToCrop: stage2Crop(around: shape, outputSize: stage2.header.spec.inputSize))
         return Result(landmarks: pts, faceScore: score, coarse: shape, coarseFaceScore: coarseScore)
     }
 }

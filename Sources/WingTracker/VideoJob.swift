@@ -164,7 +164,7 @@ public struct VideoJob {
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
                                    networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary.merging(["flip_average": "\(localizer.flipAverage)",
-                                            "convention": localizer.stage2.map { $0.header.spec.conventions.isEmpty ? "mixed" : localizer.convention ?? "" } ?? "mixed"]) { a, _ in a })
+                                                                                   "convention": localizer.answerConvention]) { a, _ in a })
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary

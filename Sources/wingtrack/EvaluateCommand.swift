@@ -91,18 +91,16 @@ struct EvaluateCommand: ParsableCommand {
             try writeBoxes(reports[0].errors)
             return
         }
-        let localizer = try Localizer(modelsDirectory: ModelsLocation.resolve(models), requireStage2: false)
+        let modelsURL = ModelsLocation.resolve(models)
+        let localizer = try Localizer(modelsDirectory: modelsURL, requireStage2: false)
         SpareCore.use(localizer: localizer)
-        if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7 (cnn7.wtm) in the models folder") }
+        try TrackingOptions.check(localizer, flipAverage: flipAverage, convention: convention, models: modelsURL)
         localizer.flipAverage = flipAverage
-        if let convention, let s2 = localizer.stage2, !s2.header.spec.conventions.contains(convention) {
-            throw ValidationError("--convention \(convention): CNN-7 answers in \(s2.header.spec.conventions.isEmpty ? "one mixed convention only" : s2.header.spec.conventions.joined(separator: ", "))")
-        }
         /// Each face's convention (or the one asked for), set before its localisation.
         func answerIn(_ i: Int) { localizer.convention = convention ?? LabellingConvention.of(source: ds.records[i].source) }
         if let features {
             guard localizer.stage2 != nil else { throw ValidationError("--features needs CNN-7 (cnn7.wtm) in the models folder") }
-            try writeFeatures(localizer, ds, boxFor: boxFor, view: { i, body in view(i, body) }, to: features)
+            try writeFeatures(localizer, ds, boxFor: boxFor, answerIn: answerIn, view: { i, body in view(i, body) }, to: features)
             return
         }
         if localizer.stage2 != nil {
@@ -185,7 +183,7 @@ struct EvaluateCommand: ParsableCommand {
     /// `--features`: per face and box draw, CNN-7's hidden layer, the truth and CNN-7's output, in the
     /// crop the two-stage pipeline makes; rows in FILE (float32), their image and source in FILE.csv.
     /// Both are written under temporary names and renamed when complete.
-    private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, boxFor: (Int) -> Box,
+    private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, boxFor: (Int) -> Box, answerIn: (Int) -> Void,
                                view: (Int, (PixelView) -> Void) -> Void, to path: String) throws {
         var blob = Data(), rows = ["row,image,source,subject,draw"]
         for draw in 0..<featureDraws {
@@ -196,14 +194,12 @@ struct EvaluateCommand: ParsableCommand {
                     let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
                     box = Box(center: box.center + Point(u(&rng), u(&rng)) * (0.05 * box.squareSide), side: box.squareSide * (1 + 0.05 * u(&rng)))
                 }
+                answerIn(i)
                 view(i) { image in
                     let (shape, _) = localizer.coarse(image, box: box)
                     let f = localizer.stage2Features(image, from: shape)!
                     let truth = ds.records[i].landmarks.map { f.imageToCrop.apply($0) }
-                    // The block of the face's convention (or the only one) and the face logit.
-                    let spec = localizer.stage2!.header.spec, C = 2 * spec.landmarkCount
-                    let b = C * (spec.conventions.firstIndex(of: convention ?? LabellingConvention.of(source: ds.records[i].source)) ?? 0)
-                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + Array(f.output[b..<(b + C)]) + [f.output.last!]
+                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + f.output
                     row.withUnsafeBytes { blob.append(contentsOf: $0) }
                 }
                 rows.append("\(rows.count - 1),\(ds.records[i].image),\(ds.records[i].source),\(ds.records[i].subject),\(draw)")

@@ -47,15 +47,20 @@ struct TrackingOptions: ParsableArguments {
     func localizer(_ dir: URL) throws -> Localizer {
         let loaded = try Localizer(modelsDirectory: dir, requireStage2: false)
         let chosen = stage2 ? loaded : Localizer(stage1: loaded.stage1, stage2: nil)
-        if flipAverage, chosen.stage2 == nil {
-            throw ValidationError("--flip-average needs CNN-7, and \(dir.appendingPathComponent("cnn7.wtm").path) does not exist")
-        }
+        try TrackingOptions.check(chosen, flipAverage: flipAverage, convention: convention, models: dir)
         chosen.flipAverage = flipAverage
-        if let convention, let s2 = chosen.stage2, !s2.header.spec.conventions.contains(convention) {
-            throw ValidationError("--convention \(convention): \(dir.appendingPathComponent("cnn7.wtm").path) answers in \(s2.header.spec.conventions.isEmpty ? "one mixed convention only" : s2.header.spec.conventions.joined(separator: ", "))")
-        }
         chosen.convention = convention
         return chosen
+    }
+
+    /// Usage errors naming the file: `--flip-average` without CNN-7, or a `--convention` CNN-7 does
+    /// not answer in.
+    static func check(_ localizer: Localizer, flipAverage: Bool, convention: String?, models dir: URL) throws {
+        let cnn7 = dir.appendingPathComponent("cnn7.wtm").path
+        if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7, and \(cnn7) does not exist") }
+        if let convention, localizer.stage2 != nil, !localizer.conventions.contains(convention) {
+            throw ValidationError("--convention \(convention): \(cnn7) answers in \(localizer.conventions.isEmpty ? "one mixed convention only" : localizer.conventions.joined(separator: ", "))")
+        }
     }
 
     var summary: [String: String] {

@@ -10,13 +10,22 @@ import WingNN
 /// full-width network a few thousand samples; here the task is kept small enough for seconds:
 /// 128 faces, mild perturbation, measured on the same faces.)
 final class LearningTests: XCTestCase {
-    func testShortTrainingRunLearns() throws {
-        let data = try requireSharedData().appendingPathComponent("faces68")
-        let train = try FaceDataset(directory: data, splits: ["train"], sources: ["helen_train"], limit: 128)
-        let spec = NetworkSpec(name: "cnn6/4", inputSize: 64, convChannels: [8, 16, 32, 64, 128], hiddenUnits: 256)
+    /// The first `count` HELEN training faces (300-W style).
+    func helenFaces(_ count: Int) throws -> FaceDataset {
+        try FaceDataset(directory: requireSharedData().appendingPathComponent("faces68"), splits: ["train"], sources: ["helen_train"], limit: count)
+    }
+
+    /// Stage-1 crops with mild perturbation, so that a small network learns in seconds.
+    var mildStage1: CropPolicy {
         var policy = CropPolicy.stage1
         policy.rotationDegrees = 0; policy.scaleJitter = 0.03; policy.shiftJitter = 0.03
-        var config = TrainingConfig(network: spec, policy: policy, loss: .wing(w: 10, epsilon: 2))
+        return policy
+    }
+
+    func testShortTrainingRunLearns() throws {
+        let train = try helenFaces(128)
+        let spec = NetworkSpec(name: "cnn6/4", inputSize: 64, convChannels: [8, 16, 32, 64, 128], hiddenUnits: 256)
+        var config = TrainingConfig(network: spec, policy: mildStage1, loss: .wing(w: 10, epsilon: 2))
         config.poseBalancing = false
         config.batchSize = 32
         config.sampleBudget = 32 * 400
@@ -40,11 +49,8 @@ final class LearningTests: XCTestCase {
     /// Convention heads: training on 300-W faces only moves the 300-W block and leaves the other
     /// block exactly as it started (no weight decay here); a one-block model widens into every block.
     func testEachConventionBlockLearnsFromItsOwnSourcesOnly() throws {
-        let data = try requireSharedData().appendingPathComponent("faces68")
-        let train = try FaceDataset(directory: data, splits: ["train"], sources: ["helen_train"], limit: 64)
+        let train = try helenFaces(64)
         var spec = NetworkSpec(name: "cnn6/8", inputSize: 64, convChannels: [4, 8, 16, 32, 64], hiddenUnits: 32)
-        var policy = CropPolicy.stage1
-        policy.rotationDegrees = 0; policy.scaleJitter = 0.03; policy.shiftJitter = 0.03
         let dir = try temporaryDirectory(self)
         // A one-block model to start from.
         let plain = spec.build(seed: 4)
@@ -52,7 +58,7 @@ final class LearningTests: XCTestCase {
         try ModelFile.save(plain, header: ModelHeader(spec: spec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:]),
                            halfPrecision: false, to: start)
         spec.conventions = ["300-W", "YouTube-Faces"]
-        var config = TrainingConfig(network: spec, policy: policy, loss: .wing(w: 10, epsilon: 2))
+        var config = TrainingConfig(network: spec, policy: mildStage1, loss: .wing(w: 10, epsilon: 2))
         config.poseBalancing = false; config.batchSize = 16; config.sampleBudget = 16 * 60
         config.learningRate = 1e-3; config.weightDecay = 0; config.checkpointMinutes = 100; config.threads = 1
         config.negativeFraction = 0.2; config.photometric = .none
