@@ -1,6 +1,6 @@
 internal import COpenBLAS
 
-/// The only door to OpenBLAS. Row-major SGEMM / SGEMV and the library's runtime settings.
+/// The only door to OpenBLAS. Row-major SGEMM / SGEMV (and DGEMM) and the library's runtime settings.
 public enum BLAS {
     /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major.
     @inline(__always)
@@ -10,6 +10,15 @@ public enum BLAS {
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The float64 twin of `sgemm`, for closed-form fits (`RidgeProblem`).
+    @inline(__always)
+    static func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                      beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// y[m] = alpha · A[m×n] · x + beta · y (or with Aᵀ), row-major.

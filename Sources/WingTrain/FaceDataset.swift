@@ -78,6 +78,12 @@ public final class FaceDataset: @unchecked Sendable {
 
     public var count: Int { records.count }
 
+    /// Face `i`'s full-resolution crop as a pixel view, for `body`'s duration.
+    public func withImage<R>(_ i: Int, _ body: (PixelView) throws -> R) rethrows -> R {
+        let (w, h) = sizes[i]
+        return try images[i].withUnsafeBufferPointer { try body(PixelView(base: $0.baseAddress!, width: w, height: h, channels: 3, rowBytes: w * 3)) }
+    }
+
     /// Parses faces68 `landmarks.csv` text. Errors name the line.
     public static func parseCSV(_ text: String, path: String) throws -> [FaceRecord] {
         var out: [FaceRecord] = []

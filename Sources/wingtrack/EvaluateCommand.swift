@@ -54,17 +54,8 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         BLAS.threads = 1
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
-        func boxFor(_ i: Int) -> Box {
-            var rng = SeededGenerator(seed: seed &+ UInt64(i))
-            let (c, side, _) = FaceCrop.around(ds.records[i].landmarks, boxScale: 1, upright: false)
-            let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
-            let s = side * (1 + jitter * u(&rng))
-            return Box(center: c + Point(u(&rng), u(&rng)) * (jitter * side), side: s)
-        }
-        func view<R>(_ i: Int, _ body: (PixelView) -> R) -> R {
-            let (w, h) = ds.sizes[i]
-            return ds.images[i].withUnsafeBufferPointer { body(PixelView(base: $0.baseAddress!, width: w, height: h, channels: 3, rowBytes: w * 3)) }
-        }
+        func boxFor(_ i: Int) -> Box { EvaluationBox.detectorLike(ds.records[i].landmarks, seed: seed &+ UInt64(i), jitter: jitter) }
+        func view<R>(_ i: Int, _ body: (PixelView) -> R) -> R { ds.withImage(i, body) }
         /// `--boxes`: per face, the starting box and the first report's NME.
         func writeBoxes(_ errors: [Float]) throws {
             guard let boxes else { return }
@@ -100,7 +91,7 @@ struct EvaluateCommand: ParsableCommand {
         func answerIn(_ i: Int) { localizer.convention = convention ?? LabellingConvention.of(source: ds.records[i].source) }
         if let features {
             guard localizer.stage2 != nil else { throw ValidationError("--features needs CNN-7 (cnn7.wtm) in the models folder") }
-            try writeFeatures(localizer, ds, boxFor: boxFor, answerIn: answerIn, view: { i, body in view(i, body) }, to: features)
+            try writeFeatures(localizer, ds, answerIn: answerIn, to: features)
             return
         }
         if localizer.stage2 != nil {
@@ -180,30 +171,15 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    /// `--features`: per face and box draw, CNN-7's hidden layer, the truth and CNN-7's output, in the
-    /// crop the two-stage pipeline makes; rows in FILE (float32), their image and source in FILE.csv.
-    /// Both are written under temporary names and renamed when complete.
-    private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, boxFor: (Int) -> Box, answerIn: (Int) -> Void,
-                               view: (Int, (PixelView) -> Void) -> Void, to path: String) throws {
+    /// `--features`: per face and box draw (`StageTwoRow`), CNN-7's hidden layer, the truth and its
+    /// output; rows in FILE (float32), their image and source in FILE.csv. Both are written under
+    /// temporary names and renamed when complete.
+    private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, answerIn: (Int) -> Void, to path: String) throws {
         var blob = Data(), rows = ["row,image,source,subject,draw"]
-        for draw in 0..<featureDraws {
-            for i in 0..<ds.count {
-                var box = boxFor(i)
-                if draw > 0 {
-                    var rng = SeededGenerator(seed: seed &+ UInt64(draw * 1_000_003 + i))
-                    let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
-                    box = Box(center: box.center + Point(u(&rng), u(&rng)) * (0.05 * box.squareSide), side: box.squareSide * (1 + 0.05 * u(&rng)))
-                }
-                answerIn(i)
-                view(i) { image in
-                    let (shape, _) = localizer.coarse(image, box: box)
-                    let f = localizer.stage2Features(image, from: shape)!
-                    let truth = ds.records[i].landmarks.map { f.imageToCrop.apply($0) }
-                    let row = f.hidden + truth.map(\.x) + truth.map(\.y) + f.output
-                    row.withUnsafeBytes { blob.append(contentsOf: $0) }
-                }
-                rows.append("\(rows.count - 1),\(ds.records[i].image),\(ds.records[i].source),\(ds.records[i].subject),\(draw)")
-            }
+        StageTwoRow.forEach(localizer, ds, draws: featureDraws, seed: seed, jitter: jitter, answerIn: answerIn) { r in
+            (r.hidden + r.truth + r.output).withUnsafeBytes { blob.append(contentsOf: $0) }
+            let rec = ds.records[r.face]
+            rows.append("\(rows.count - 1),\(rec.image),\(rec.source),\(rec.subject),\(r.draw)")
         }
         try AtomicFile.write(blob, to: URL(fileURLWithPath: path))
         try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: path + ".csv"))

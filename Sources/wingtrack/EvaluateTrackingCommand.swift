@@ -102,11 +102,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
             // Still image: the same face from a perturbed landmark box (as `wingtrack evaluate`).
             ds.images[k].withUnsafeBufferPointer { px in
                 let view = PixelView(base: px.baseAddress!, width: fw, height: fh, channels: 3, rowBytes: fw * 3)
-                var rng = SeededGenerator(seed: seed &+ UInt64(k))
-                let (centre, side, _) = FaceCrop.around(ds.records[k].landmarks, boxScale: 1, upright: false)
-                let u = { (r: inout SeededGenerator) in Float.random(in: -1...1, using: &r) }
-                let s = side * (1 + 0.1 * u(&rng))
-                let box = Box(center: centre + Point(u(&rng), u(&rng)) * (0.1 * side), side: s)
+                let box = EvaluationBox.detectorLike(ds.records[k].landmarks, seed: seed &+ UInt64(k), jitter: 0.1)
                 stillErrors.append(Metrics.nmeInterOcular(localizer.localize(view, box: box).landmarks, ds.records[k].landmarks))
             }
 

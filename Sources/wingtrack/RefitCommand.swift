@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import WingNN
+import WingTrain
+import WingTracker
+
+/// `wingtrack refit`: CNN-7's output blocks refitted in closed form on the two-stage pipeline's own
+/// crops of the training faces (`HeadRefit`), written as a new model file.
+struct RefitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "refit",
+        abstract: "Refit CNN-7's output blocks by ridge regression on its hidden layer, over the two-stage pipeline's crops of the training faces.",
+        discussion: "Each labelling convention's block is fitted on its own sources' faces; the ridge strength is chosen on one training subject in five held out. CNN-6 comes from the models folder. Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn7.wtm.")
+
+    @Argument(help: "The CNN-7 model file to refit (.wtm).") var model: String
+    @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
+    @Option(help: "Split whose faces the fit uses (never the one you report).") var split = "train"
+    @Option(help: ArgumentHelp("Folder with the cnn6.wtm that makes the crops (default: as for track).")) var models: String?
+    @Option(help: "Box draws per face (the first is evaluate's box, the others move it by up to ±5 % more).") var draws = 2
+    @Option(help: "Seed of the box perturbations.") var seed: UInt64 = 7
+    @Option(help: "Box perturbation: ± this fraction of the side in shift and in scale.") var jitter: Float = 0.10
+    @Option(help: "Use only the first N faces of the split (quick runs).") var limit: Int?
+    @Flag(help: "Write the weights in half precision (as shipped).") var f16 = false
+    @Option(help: "Where to write the refitted model (.wtm).") var out: String
+
+    func validate() throws {
+        guard draws >= 1 else { throw ValidationError("--draws must be at least 1") }
+        guard jitter >= 0, jitter < 1 else { throw ValidationError("--jitter must be in [0, 1)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.threads = 1
+        let stage2 = try ModelFile.load(URL(fileURLWithPath: model))
+        let spec = stage2.header.spec
+        guard spec.inputSize == NetworkSpec.cnn7.inputSize, let last = stage2.network.layers.last as? Dense else {
+            throw ValidationError("\(model): not a stage-2 network (input \(spec.inputSize) px; CNN-7 takes \(NetworkSpec.cnn7.inputSize))")
+        }
+        let modelsURL = ModelsLocation.resolve(models)
+        let stage1 = try ModelFile.load(modelsURL.appendingPathComponent("cnn6.wtm"))
+        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
+        let localizer = Localizer(stage1: stage1, stage2: stage2)
+        SpareCore.use(localizer: localizer)
+
+        // One block per convention; a one-block network has one block for every face.
+        let blocks = spec.conventions.isEmpty ? ["mixed"] : spec.conventions
+        let blockOf = { (i: Int) -> Int? in
+            spec.conventions.isEmpty ? 0 : spec.conventions.firstIndex(of: LabellingConvention.of(source: ds.records[i].source))
+        }
+        let coordinates = 2 * spec.landmarkCount
+        var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
+        let t0 = Date()
+        printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through CNN-6 and CNN-7…")
+        StageTwoRow.forEach(localizer, ds, draws: draws, seed: seed, jitter: jitter,
+                            answerIn: { i in localizer.convention = blockOf(i).map { blocks[$0] } }) { r in
+            guard let b = blockOf(r.face) else { return }
+            rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
+        }
+        printError(String(format: "refit: rows in %.0f s; fitting", Date().timeIntervalSince(t0)))
+
+        BLAS.threads = 0
+        var outcomes: [HeadRefit.Outcome] = []
+        print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for (b, convention) in blocks.enumerated() {
+            guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention) else {
+                print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
+                continue
+            }
+            HeadRefit.apply(solution, to: last, block: b)
+            outcomes.append(outcome)
+            print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
+                         100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
+        }
+        var header = stage2.header
+        header.provenance["refit"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
+        header.provenance["refit_command"] = "wingtrack " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        try ModelFile.save(stage2.network, header: header, halfPrecision: f16, to: URL(fileURLWithPath: out))
+        printError(String(format: "refit: wrote %@ (%.0f s)", out, Date().timeIntervalSince(t0)))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+import TestSupport
+import WingNN
+
+/// `wingtrack refit` end to end: it moves only the blocks it has faces for, records what it did, and
+/// refuses bad input with one line and no output file.
+final class RefitCommandTests: XCTestCase {
+    func run(_ args: [String]) throws -> WingtrackBinary.Result { try WingtrackBinary.run(args) }
+    var shippedCNN7: URL { WingtrackBinary.repo.appendingPathComponent("models/cnn7.wtm") }
+
+    /// The first 150 training faces are HELEN's: the 300-W block is refitted, the other blocks and the
+    /// face logit keep their weights bit for bit, and the header says what was chosen.
+    func testRefitsOnlyTheBlocksItHasFacesFor() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68").path
+        let out = try temporaryDirectory(self).appendingPathComponent("cnn7.wtm")
+        let r = try run(["refit", shippedCNN7.path, "--data", data, "--limit", "150", "--draws", "1", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| 300-W | 150 |"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("| YouTube-Faces | 0 |"), r.stdout)
+
+        let before = try ModelFile.load(shippedCNN7), after = try ModelFile.load(out)
+        let spec = before.header.spec
+        XCTAssertEqual(after.header.spec, spec)
+        XCTAssertEqual(spec.conventions.first, "300-W")
+        let m = 2 * spec.landmarkCount
+        let (w0, w1) = (before.network.parameters.suffix(2).first!, after.network.parameters.suffix(2).first!)
+        let (b0, b1) = (before.network.parameters.last!, after.network.parameters.last!)
+        let k = w0.shape[1]
+        XCTAssertNotEqual(Array(w0.value[0..<(m * k)]), Array(w1.value[0..<(m * k)]), "the 300-W block moved")
+        XCTAssertEqual(Array(w0.value[(m * k)...]), Array(w1.value[(m * k)...]), "the other blocks and the face logit did not")
+        XCTAssertEqual(Array(b0.value[m...]), Array(b1.value[m...]))
+        for (p, q) in zip(before.network.parameters.dropLast(2), after.network.parameters.dropLast(2)) {
+            XCTAssertEqual(p.value, q.value, "\(p.name) is not part of the output layer and must not change")
+        }
+        let record = try XCTUnwrap(after.header.provenance["refit"])
+        XCTAssertTrue(record.contains("\"convention\":\"300-W\""), record)
+        XCTAssertTrue(after.header.provenance["refit_command"]?.contains("--limit 150") == true)
+    }
+
+    func testBadInputIsOneLineAndWritesNothing() throws {
+        let dir = try temporaryDirectory(self)
+        let out = dir.appendingPathComponent("cnn7.wtm")
+        XCTAssertEqual(try run(["refit", shippedCNN7.path, "--data", dir.path, "--draws", "0", "--out", out.path]).status, 2)
+
+        let missing = try run(["refit", dir.appendingPathComponent("none.wtm").path, "--data", dir.path, "--out", out.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("none.wtm"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+
+        let cnn6 = WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm").path
+        let wrong = try run(["refit", cnn6, "--data", dir.path, "--out", out.path])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("cnn6.wtm: not a stage-2 network"), wrong.stderr)
+
+        let noData = try run(["refit", shippedCNN7.path, "--data", dir.appendingPathComponent("nodata").path, "--out", out.path])
+        XCTAssertNotEqual(noData.status, 0)
+        XCTAssertTrue(noData.stderr.contains("nodata/landmarks.csv: cannot read"), noData.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+}
