@@ -41,17 +41,15 @@ public enum HeadRefit {
 
         var residuals: [Float] { zip(truth, output).map { $0 - $1 } }
 
-        /// Mean inter-ocular NME of `predicted` (same layout as `output`) against the truth.
-        func meanNME(_ predicted: [Double]) -> Double {
+        /// Inter-ocular NME per row of `predicted` (same layout as `output`) against the truth.
+        func nme(_ predicted: [Double]) -> [Double] {
             let L = coordinateCount / 2
-            var sum = 0.0
-            for i in 0..<count {
+            return (0..<count).map { i in
                 let base = i * coordinateCount
                 let p = (0..<L).map { Point(Float(predicted[base + $0]), Float(predicted[base + L + $0])) }
                 let t = (0..<L).map { Point(truth[base + $0], truth[base + L + $0]) }
-                sum += Double(Metrics.nmeInterOcular(p, t))
+                return Double(Metrics.nmeInterOcular(p, t))
             }
-            return sum / Double(max(1, count))
         }
 
         /// The block's output moved by `fit`'s correction.
@@ -60,13 +58,25 @@ public enum HeadRefit {
         }
     }
 
+    /// How the strength is chosen from the held-out figures.
+    public enum StrengthRule: String, Codable, Sendable, CaseIterable {
+        /// The lowest held-out mean NME.
+        case best
+        /// The strongest λ whose held-out mean NME is within one standard error of the lowest (the
+        /// usual guard against choosing a weak regularisation by noise; steadier outputs).
+        case oneStandardError = "one-se"
+    }
+
     /// What a refit measured and chose.
     public struct Outcome: Codable, Sendable {
         public var convention: String
         public var rows: Int
         public var heldOutRows: Int
-        /// The chosen strength (nil: offset only).
+        /// The chosen strength (nil: offset only), by `rule`.
         public var lambda: Double?
+        public var rule: StrengthRule
+        /// The standard error of the lowest held-out mean NME (over held-out rows).
+        public var standardError: Double
         /// Held-out mean NME of the block as trained, and with the chosen correction fitted on the other rows.
         public var heldOutBefore: Double, heldOutAfter: Double
         /// Held-out mean NME per candidate ("offset" or the λ value).
@@ -80,27 +90,32 @@ public enum HeadRefit {
     /// One subject in five, by a stable hash of its name, is held out to choose the strength.
     public static func isHeldOut(subject: String) -> Bool { ModelFile.fnv1a(Array(subject.utf8)) % 5 == 0 }
 
-    /// Chooses the strength on the held-out subjects, then fits on all rows. Nil when either part
-    /// has no rows (too few subjects to choose).
-    public static func fit(_ rows: Rows, convention: String) -> (RidgeProblem.Solution, Outcome)? {
+    /// Chooses the strength on the held-out subjects by `rule`, then fits on all rows. Nil when either
+    /// part has no rows (too few subjects to choose).
+    public static func fit(_ rows: Rows, convention: String, rule: StrengthRule = .oneStandardError) -> (RidgeProblem.Solution, Outcome)? {
         let (train, held) = (rows.subset(heldOut: false), rows.subset(heldOut: true))
         guard train.count > 0, held.count > 0 else { return nil }
         let problem = RidgeProblem(x: train.hidden, r: train.residuals, rows: train.count,
                                    features: rows.hiddenCount, targets: rows.coordinateCount)
-        var candidates: [String: Double] = [:]
-        var best: (lambda: Double?, nme: Double)?
+        // Held-out mean NME per candidate, strongest first.
+        var tried: [(lambda: Double?, mean: Double, errors: [Double])] = []
         for lambda in lambdas {
             guard let s = problem.solve(lambda: lambda) else { continue }
-            let nme = held.meanNME(held.corrected(by: s))
-            candidates[lambda.map { String(format: "%g", $0) } ?? "offset"] = nme
-            if best == nil || nme < best!.nme { best = (lambda, nme) }
+            let errors = held.nme(held.corrected(by: s))
+            tried.append((lambda, errors.reduce(0, +) / Double(errors.count), errors))
         }
+        guard let best = tried.min(by: { $0.mean < $1.mean }) else { return nil }
+        let n = Double(best.errors.count)
+        let variance = best.errors.reduce(0) { $0 + ($1 - best.mean) * ($1 - best.mean) } / max(1, n - 1)
+        let se = (variance / n).squareRoot()
+        let chosen = rule == .best ? best : tried.first { $0.mean <= best.mean + se }!
         let all = RidgeProblem(x: rows.hidden, r: rows.residuals, rows: rows.count,
                                features: rows.hiddenCount, targets: rows.coordinateCount)
-        guard let best, let solution = all.solve(lambda: best.lambda) else { return nil }
-        let before = held.meanNME(held.output.map(Double.init))
-        return (solution, Outcome(convention: convention, rows: rows.count, heldOutRows: held.count, lambda: best.lambda,
-                                  heldOutBefore: before, heldOutAfter: best.nme, candidates: candidates))
+        guard let solution = all.solve(lambda: chosen.lambda) else { return nil }
+        let before = held.nme(held.output.map(Double.init)).reduce(0, +) / n
+        let candidates = Dictionary(uniqueKeysWithValues: tried.map { ($0.lambda.map { String(format: "%g", $0) } ?? "offset", $0.mean) })
+        return (solution, Outcome(convention: convention, rows: rows.count, heldOutRows: held.count, lambda: chosen.lambda,
+                                  rule: rule, standardError: se, heldOutBefore: before, heldOutAfter: chosen.mean, candidates: candidates))
     }
 
     /// Adds `fit`'s correction to output block `block` of `layer` (outputs block·m ..< (block+1)·m,

@@ -4,6 +4,8 @@ import WingNN
 import WingTrain
 import WingTracker
 
+extension HeadRefit.StrengthRule: ExpressibleByArgument {}
+
 /// `wingtrack refit`: CNN-7's output blocks refitted in closed form on the two-stage pipeline's own
 /// crops of the training faces (`HeadRefit`), written as a new model file.
 struct RefitCommand: ParsableCommand {
@@ -19,6 +21,8 @@ struct RefitCommand: ParsableCommand {
     @Option(help: "Seed of the box perturbations.") var seed: UInt64 = 7
     @Option(help: "Box perturbation: ± this fraction of the side in shift and in scale.") var jitter: Float = 0.10
     @Option(help: "Use only the first N faces of the split (quick runs).") var limit: Int?
+    @Option(help: "How the ridge strength is chosen on the held-out subjects: one-se (the strongest within one standard error of the lowest mean NME: steadier outputs, docs/experiments.md) or best (the lowest).")
+    var strength: HeadRefit.StrengthRule = .oneStandardError
     @Flag(help: "Write the weights in half precision (as shipped).") var f16 = false
     @Option(help: "Where to write the refitted model (.wtm).") var out: String
 
@@ -62,7 +66,7 @@ struct RefitCommand: ParsableCommand {
         print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
         print("|---|---:|---:|---:|---:|---:|")
         for (b, convention) in blocks.enumerated() {
-            guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention) else {
+            guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention, rule: strength) else {
                 print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
                 continue
             }

@@ -38,6 +38,22 @@ final class HeadRefitTests: XCTestCase {
         XCTAssertLessThan(outcome.heldOutAfter, 0.5 * outcome.heldOutBefore)
     }
 
+    /// "one-se" takes the strongest strength within one standard error of the best held-out figure.
+    func testOneStandardErrorRuleTakesTheStrongestCloseCandidate() throws {
+        let rows = rows(subjects: 60, perSubject: 10, hidden: 16, biasScale: 0.2, seed: 1)
+        let (_, best) = try XCTUnwrap(HeadRefit.fit(rows, convention: "c", rule: .best))
+        let (_, se) = try XCTUnwrap(HeadRefit.fit(rows, convention: "c", rule: .oneStandardError))
+        let lowest = best.candidates.values.min()!
+        XCTAssertEqual(best.heldOutAfter, lowest)
+        XCTAssertLessThanOrEqual(se.heldOutAfter, lowest + se.standardError)
+        XCTAssertGreaterThan(se.standardError, 0)
+        let key = { (l: Double?) in l.map { String(format: "%g", $0) } ?? "offset" }
+        for lambda in HeadRefit.lambdas {
+            if lambda == se.lambda { break }
+            XCTAssertGreaterThan(se.candidates[key(lambda)]!, lowest + se.standardError, "a stronger λ within one SE was passed over")
+        }
+    }
+
     func testLeavesPureNoiseAlmostAlone() throws {
         let rows = rows(subjects: 60, perSubject: 10, hidden: 16, biasScale: 0, seed: 2)
         let (solution, outcome) = try XCTUnwrap(HeadRefit.fit(rows, convention: "c"))

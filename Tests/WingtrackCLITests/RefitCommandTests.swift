@@ -27,11 +27,12 @@ final class RefitCommandTests: XCTestCase {
         let (w0, w1) = (before.network.parameters.suffix(2).first!, after.network.parameters.suffix(2).first!)
         let (b0, b1) = (before.network.parameters.last!, after.network.parameters.last!)
         let k = w0.shape[1]
-        XCTAssertNotEqual(Array(w0.value[0..<(m * k)]), Array(w1.value[0..<(m * k)]), "the 300-W block moved")
-        XCTAssertEqual(Array(w0.value[(m * k)...]), Array(w1.value[(m * k)...]), "the other blocks and the face logit did not")
-        XCTAssertEqual(Array(b0.value[m...]), Array(b1.value[m...]))
+        // (With 150 faces the rule may keep the offset alone: then only the block's bias moves.)
+        XCTAssertTrue(w0.value[0..<(m * k)] != w1.value[0..<(m * k)] || b0.value[0..<m] != b1.value[0..<m], "the 300-W block moved")
+        XCTAssertTrue(w0.value[(m * k)...] == w1.value[(m * k)...], "the other blocks and the face logit did not")
+        XCTAssertTrue(b0.value[m...] == b1.value[m...])
         for (p, q) in zip(before.network.parameters.dropLast(2), after.network.parameters.dropLast(2)) {
-            XCTAssertEqual(p.value, q.value, "\(p.name) is not part of the output layer and must not change")
+            XCTAssertTrue(p.value == q.value, "\(p.name) is not part of the output layer and must not change")
         }
         let record = try XCTUnwrap(after.header.provenance["refit"])
         XCTAssertTrue(record.contains("\"convention\":\"300-W\""), record)
