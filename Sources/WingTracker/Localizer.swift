@@ -139,18 +139,31 @@ public final class Localizer {
         return .crop(center: center, side: side, angle: angle, outputSize: outputSize)
     }
 
-    /// For analysis: CNN-7 on the upright crop around `shape` (as `refine` makes it), returning its
-    /// last hidden layer (the input of the output layer), its outputs in `convention`'s block (crop
-    /// pixels, all x then all y) followed by the face logit, and the crop transform. Nil without CNN-7.
-    public func stage2Features(_ image: PixelView, from shape: [Point]) -> (hidden: [Float], output: [Float], imageToCrop: SimilarityTransform)? {
-        guard let stage2 else { return nil }
-        let spec = stage2.header.spec
-        let t = stage2Crop(around: shape, outputSize: spec.inputSize)
-        var x = networkInput(stage2, image, t)
-        for layer in stage2.network.layers.dropLast() { x = layer.forward(x) }
-        let out = stage2.network.layers.last!.forward(x).data
+    /// A network's view of one crop, for analysis and `wingtrack refit`: its last hidden layer (the
+    /// output layer's input), its outputs in `convention`'s block (crop pixels, all x then all y)
+    /// followed by the face logit, and the crop transform.
+    public struct Features {
+        public var hidden: [Float], output: [Float]
+        public var imageToCrop: SimilarityTransform
+    }
+
+    /// CNN-6 on the crop `coarse(_:box:roll:)` makes.
+    public func stage1Features(_ image: PixelView, box: Box, roll: Float = 0) -> Features {
+        features(stage1, image, stage1Crop(center: box.center, side: box.squareSide * boxScale1, angle: roll))
+    }
+
+    /// CNN-7 on the upright crop around `shape` (as `refine` makes it). Nil without CNN-7.
+    public func stage2Features(_ image: PixelView, from shape: [Point]) -> Features? {
+        stage2.map { features($0, image, stage2Crop(around: shape, outputSize: $0.header.spec.inputSize)) }
+    }
+
+    private func features(_ model: ModelFile.Loaded, _ image: PixelView, _ t: SimilarityTransform) -> Features {
+        let spec = model.header.spec
+        var x = networkInput(model, image, t)
+        for layer in model.network.layers.dropLast() { x = layer.forward(x) }
+        let out = model.network.layers.last!.forward(x).data
         let b = 2 * spec.landmarkCount * block(in: spec)
-        return (x.data, Array(out[b..<(b + 2 * spec.landmarkCount)]) + (spec.faceLogit ? [out.last!] : []), t)
+        return Features(hidden: x.data, output: Array(out[b..<(b + 2 * spec.landmarkCount)]) + (spec.faceLogit ? [out.last!] : []), imageToCrop: t)
     }
 
     /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square
@@ -173,7 +186,12 @@ public final class Localizer {
     }
 
     private func coarse(_ image: PixelView, center: Point, side: Float, angle: Float) -> ([Point], Float) {
-        run(stage1, on: image, imageToCrop: .crop(center: center, side: side, angle: angle, outputSize: stage1.header.spec.inputSize))
+        run(stage1, on: image, imageToCrop: stage1Crop(center: center, side: side, angle: angle))
+    }
+
+    /// CNN-6's crop: side `side` around `center`, turned by `angle`.
+    private func stage1Crop(center: Point, side: Float, angle: Float) -> SimilarityTransform {
+        .crop(center: center, side: side, angle: angle, outputSize: stage1.header.spec.inputSize)
     }
 
     /// Stage 2 alone: the upright crop around `shape` → CNN-7.

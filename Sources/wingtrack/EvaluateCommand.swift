@@ -171,12 +171,12 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    /// `--features`: per face and box draw (`StageTwoRow`), CNN-7's hidden layer, the truth and its
+    /// `--features`: per face and box draw (`PipelineRow`, stage 2), CNN-7's hidden layer, the truth and its
     /// output; rows in FILE (float32), their image and source in FILE.csv. Both are written under
     /// temporary names and renamed when complete.
     private func writeFeatures(_ localizer: Localizer, _ ds: FaceDataset, answerIn: (Int) -> Void, to path: String) throws {
         var blob = Data(), rows = ["row,image,source,subject,draw"]
-        StageTwoRow.forEach(localizer, ds, draws: featureDraws, seed: seed, jitter: jitter, answerIn: answerIn) { r in
+        PipelineRow.forEach(localizer, stage: 2, ds, draws: featureDraws, seed: seed, jitter: jitter, answerIn: answerIn) { r in
             (r.hidden + r.truth + r.output).withUnsafeBytes { blob.append(contentsOf: $0) }
             let rec = ds.records[r.face]
             rows.append("\(rows.count - 1),\(rec.image),\(rec.source),\(rec.subject),\(r.draw)")

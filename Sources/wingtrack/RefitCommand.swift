@@ -6,17 +6,18 @@ import WingTracker
 
 extension HeadRefit.StrengthRule: ExpressibleByArgument {}
 
-/// `wingtrack refit`: CNN-7's output blocks refitted in closed form on the two-stage pipeline's own
-/// crops of the training faces (`HeadRefit`), written as a new model file.
+/// `wingtrack refit`: a network's output blocks refitted in closed form on the crops the two-stage
+/// pipeline itself makes of the training faces (`HeadRefit`), written as a new model file. CNN-6 sees
+/// the detector-like boxes' crops; CNN-7 the upright crops from CNN-6's landmarks.
 struct RefitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "refit",
-        abstract: "Refit CNN-7's output blocks by ridge regression on its hidden layer, over the two-stage pipeline's crops of the training faces.",
-        discussion: "Each labelling convention's block is fitted on its own sources' faces; the ridge strength is chosen on one training subject in five held out. CNN-6 comes from the models folder. Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn7.wtm.")
+        abstract: "Refit a network's output blocks by ridge regression on its last hidden layer, over the crops the two-stage pipeline makes of the training faces.",
+        discussion: "Works on CNN-6 (its crops from detector-like boxes) and CNN-7 (its upright crops from CNN-6's landmarks; CNN-6 comes from the models folder). Each labelling convention's block is fitted on its own sources' faces (a one-block network: on all faces); the ridge strength is chosen on one training subject in five held out. Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn6.wtm or cnn7.wtm.")
 
-    @Argument(help: "The CNN-7 model file to refit (.wtm).") var model: String
+    @Argument(help: "The CNN-6 or CNN-7 model file to refit (.wtm).") var model: String
     @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
     @Option(help: "Split whose faces the fit uses (never the one you report).") var split = "train"
-    @Option(help: ArgumentHelp("Folder with the cnn6.wtm that makes the crops (default: as for track).")) var models: String?
+    @Option(help: ArgumentHelp("When refitting CNN-7: folder with the cnn6.wtm that makes its crops (default: as for track).")) var models: String?
     @Option(help: "Box draws per face (the first is evaluate's box, the others move it by up to ±5 % more).") var draws = 2
     @Option(help: "Seed of the box perturbations.") var seed: UInt64 = 7
     @Option(help: "Box perturbation: ± this fraction of the side in shift and in scale.") var jitter: Float = 0.10
@@ -34,15 +35,16 @@ struct RefitCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threads = 1
-        let stage2 = try ModelFile.load(URL(fileURLWithPath: model))
-        let spec = stage2.header.spec
-        guard spec.inputSize == NetworkSpec.cnn7.inputSize, let last = stage2.network.layers.last as? Dense else {
-            throw ValidationError("\(model): not a stage-2 network (input \(spec.inputSize) px; CNN-7 takes \(NetworkSpec.cnn7.inputSize))")
+        let target = try ModelFile.load(URL(fileURLWithPath: model))
+        let spec = target.header.spec
+        let stage = spec.inputSize == NetworkSpec.cnn6.inputSize ? 1 : spec.inputSize == NetworkSpec.cnn7.inputSize ? 2 : 0
+        guard stage > 0, let last = target.network.layers.last as? Dense else {
+            throw ValidationError("\(model): neither a stage-1 nor a stage-2 network (input \(spec.inputSize) px; CNN-6 takes \(NetworkSpec.cnn6.inputSize), CNN-7 \(NetworkSpec.cnn7.inputSize))")
         }
-        let modelsURL = ModelsLocation.resolve(models)
-        let stage1 = try ModelFile.load(modelsURL.appendingPathComponent("cnn6.wtm"))
+        // Stage 2 sees the crops the shipped (or given) CNN-6 makes.
+        let stage1 = stage == 1 ? target : try ModelFile.load(ModelsLocation.resolve(models).appendingPathComponent("cnn6.wtm"))
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
-        let localizer = Localizer(stage1: stage1, stage2: stage2)
+        let localizer = Localizer(stage1: stage1, stage2: stage == 2 ? target : nil)
         SpareCore.use(localizer: localizer)
 
         // One block per convention; a one-block network has one block for every face.
@@ -53,8 +55,8 @@ struct RefitCommand: ParsableCommand {
         let coordinates = 2 * spec.landmarkCount
         var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
         let t0 = Date()
-        printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through CNN-6 and CNN-7…")
-        StageTwoRow.forEach(localizer, ds, draws: draws, seed: seed, jitter: jitter,
+        printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through \(stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
+        PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter,
                             answerIn: { i in localizer.convention = blockOf(i).map { blocks[$0] } }) { r in
             guard let b = blockOf(r.face) else { return }
             rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
@@ -75,10 +77,10 @@ struct RefitCommand: ParsableCommand {
             print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
                          100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
         }
-        var header = stage2.header
+        var header = target.header
         header.provenance["refit"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
         header.provenance["refit_command"] = "wingtrack " + CommandLine.arguments.dropFirst().joined(separator: " ")
-        try ModelFile.save(stage2.network, header: header, halfPrecision: f16, to: URL(fileURLWithPath: out))
+        try ModelFile.save(target.network, header: header, halfPrecision: f16, to: URL(fileURLWithPath: out))
         printError(String(format: "refit: wrote %@ (%.0f s)", out, Date().timeIntervalSince(t0)))
     }
 }

@@ -39,6 +39,21 @@ final class RefitCommandTests: XCTestCase {
         XCTAssertTrue(after.header.provenance["refit_command"]?.contains("--limit 150") == true)
     }
 
+    /// CNN-6 has one block: every face's rows go to it, and only its output layer changes.
+    func testRefitsCNN6AsOneBlock() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68").path
+        let cnn6 = WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm")
+        let out = try temporaryDirectory(self).appendingPathComponent("cnn6.wtm")
+        let r = try run(["refit", cnn6.path, "--data", data, "--limit", "100", "--draws", "1", "--strength", "best", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| mixed | 100 |"), r.stdout)
+        let before = try ModelFile.load(cnn6), after = try ModelFile.load(out)
+        XCTAssertTrue(zip(before.network.parameters.suffix(2), after.network.parameters.suffix(2)).contains { $0.value != $1.value })
+        for (p, q) in zip(before.network.parameters.dropLast(2), after.network.parameters.dropLast(2)) {
+            XCTAssertTrue(p.value == q.value, "\(p.name) is not part of the output layer and must not change")
+        }
+    }
+
     func testBadInputIsOneLineAndWritesNothing() throws {
         let dir = try temporaryDirectory(self)
         let out = dir.appendingPathComponent("cnn7.wtm")
@@ -49,10 +64,12 @@ final class RefitCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("none.wtm"), missing.stderr)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
 
-        let cnn6 = WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm").path
-        let wrong = try run(["refit", cnn6, "--data", dir.path, "--out", out.path])
+        let junk = dir.appendingPathComponent("junk.wtm")
+        try Data("WTNN not a model".utf8).write(to: junk)
+        let wrong = try run(["refit", junk.path, "--data", dir.path, "--out", out.path])
         XCTAssertNotEqual(wrong.status, 0)
-        XCTAssertTrue(wrong.stderr.contains("cnn6.wtm: not a stage-2 network"), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("junk.wtm"), wrong.stderr)
+        XCTAssertEqual(wrong.stderr.split(separator: "\n").count, 1, wrong.stderr)
 
         let noData = try run(["refit", shippedCNN7.path, "--data", dir.appendingPathComponent("nodata").path, "--out", out.path])
         XCTAssertNotEqual(noData.status, 0)
