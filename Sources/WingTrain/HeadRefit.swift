@@ -2,9 +2,10 @@ import Foundation
 import FaceGeometry
 import WingNN
 
-/// Refits one output block of CNN-7 (a labelling convention's 2L coordinates) in closed form on what
-/// the network sees at inference: ridge regression of the block's residual (truth − output) on the
-/// last hidden layer, over rows taken from the two-stage pipeline's own crops of training faces.
+/// Refits one output block of a network (a labelling convention's 2L coordinates; CNN-6 has one) in
+/// closed form on what the network sees at inference: ridge regression of the block's residual
+/// (truth − output) on the last hidden layer, over rows taken from the two-stage pipeline's own crops
+/// of training faces.
 /// The ridge strength is chosen on one training subject in five held out (never on val); the
 /// candidates include "offset only", so the fit can do no worse than a constant shift there.
 /// Why: the block, trained by SGD on augmented crops of few faces (HELEN's 870 for 300-W), keeps a
@@ -84,7 +85,7 @@ public enum HeadRefit {
     }
 
     /// The strengths tried, strongest first (nil: offset only). The hidden layer holds ReLU outputs of
-    /// order 1; the chosen values on faces68 are 3e3–1e6 (docs/experiments.md).
+    /// order 1; the values chosen on faces68 lie between 1e3 and the offset alone (docs/experiments.md).
     public static let lambdas: [Double?] = [nil, 1e6, 3e5, 1e5, 3e4, 1e4, 3e3, 1e3, 3e2]
 
     /// One subject in five, by a stable hash of its name, is held out to choose the strength.

@@ -100,8 +100,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
 
             if tracking.convention == nil { localizer.convention = LabellingConvention.of(source: ds.records[k].source) }
             // Still image: the same face from a perturbed landmark box (as `wingtrack evaluate`).
-            ds.images[k].withUnsafeBufferPointer { px in
-                let view = PixelView(base: px.baseAddress!, width: fw, height: fh, channels: 3, rowBytes: fw * 3)
+            ds.withImage(k) { view in
                 let box = EvaluationBox.detectorLike(ds.records[k].landmarks, seed: seed &+ UInt64(k), jitter: 0.1)
                 stillErrors.append(Metrics.nmeInterOcular(localizer.localize(view, box: box).landmarks, ds.records[k].landmarks))
             }
