@@ -52,11 +52,9 @@ public final class Trainer {
     /// Each face's output block: the index of its source's convention in `spec.conventions` (0 for a
     /// network without conventions). Throws for a source whose convention has no block.
     static func heads(of ds: FaceDataset, spec: NetworkSpec) throws -> [Int] {
-        guard !spec.conventions.isEmpty else { return [Int](repeating: 0, count: ds.count) }
-        return try ds.records.map { r in
-            let c = LabellingConvention.of(source: r.source)
-            guard let k = spec.conventions.firstIndex(of: c) else {
-                throw DatasetError(message: "source '\(r.source)' (convention \(c)) has no output block among \(spec.conventions)")
+        try ds.records.map { r in
+            guard let k = LabellingConvention.block(of: r.source, in: spec) else {
+                throw DatasetError(message: "source '\(r.source)' (convention \(LabellingConvention.of(source: r.source))) has no output block among \(spec.conventions)")
             }
             return k
         }
@@ -236,8 +234,7 @@ public final class Trainer {
         guard rename(tmp.path, url.path) == 0 else { throw DatasetError(message: "\(url.path): cannot write the training state") }
     }
 
-    /// Replaces the network's weights by those of a model file of the same architecture.
-    /// Starts from the weights in `url`. A network without conventions may start a run with them:
+    /// Starts from the weights in `url`, a model file of the same architecture. A network without conventions may start a run with them:
     /// every block of the output layer then starts as its one block (the face logit is kept).
     public func loadWeights(_ url: URL) throws {
         let loaded = try ModelFile.load(url)

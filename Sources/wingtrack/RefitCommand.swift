@@ -49,15 +49,13 @@ struct RefitCommand: ParsableCommand {
 
         // One block per convention; a one-block network has one block for every face.
         let blocks = spec.conventions.isEmpty ? ["mixed"] : spec.conventions
-        let blockOf = { (i: Int) -> Int? in
-            spec.conventions.isEmpty ? 0 : spec.conventions.firstIndex(of: LabellingConvention.of(source: ds.records[i].source))
-        }
+        let blockOf = { (i: Int) in LabellingConvention.block(of: ds.records[i].source, in: spec) }
         let coordinates = 2 * spec.landmarkCount
         var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
         let t0 = Date()
         printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through \(stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
         PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter,
-                            answerIn: { i in localizer.convention = blockOf(i).map { blocks[$0] } }) { r in
+                            answerIn: { i in localizer.convention = LabellingConvention.of(source: ds.records[i].source) }) { r in
             guard let b = blockOf(r.face) else { return }
             rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
         }
