@@ -38,7 +38,7 @@ public final class Trainer {
     public let validation: SampleGenerator?
     public let outDirectory: URL
     /// Order of training faces for one epoch (PDB-balanced when enabled).
-    public let epochIndices: [Int]
+    public private(set) var epochIndices: [Int]
     public private(set) var poseBalancing: PoseBalancing?
     public private(set) var meanShape: [Float] = []
     public private(set) var step = 0
@@ -82,9 +82,25 @@ public final class Trainer {
         } else {
             epochIndices = Array(0..<trainSet.count)
         }
+        epochIndices = try Trainer.repeated(epochIndices, sources: trainSet.records.map(\.source),
+                                            repeats: config.sourceRepeats ?? [:])
         optimizer = SGD(network.parameters, momentum: config.momentum, nesterov: true, weightDecay: config.weightDecay)
         try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
         initialiseOutputBias()
+    }
+
+    /// `indices` with every face of a source in `repeats` listed that many times in all (K ≥ 1).
+    /// Throws for a source that no face has or a count below 1, so a typo cannot pass unnoticed.
+    static func repeated(_ indices: [Int], sources: [String], repeats: [String: Int]) throws -> [Int] {
+        let known = Set(sources)
+        for (source, k) in repeats.sorted(by: { $0.key < $1.key }) {
+            guard known.contains(source) else {
+                throw DatasetError(message: "source '\(source)' to repeat has no training faces (sources: \(known.sorted().joined(separator: ", ")))")
+            }
+            guard k >= 1 else { throw DatasetError(message: "source '\(source)': repeat count \(k) must be at least 1") }
+        }
+        guard !repeats.isEmpty else { return indices }
+        return indices.flatMap { i in Array(repeating: i, count: repeats[sources[i]] ?? 1) }
     }
 
     /// Mean target of nominal crops, in input pixels: the starting bias of the coordinate outputs.

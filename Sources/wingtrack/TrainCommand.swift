@@ -36,12 +36,29 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/last.wtm and OUT/last.state.") var resume = false
     @Flag(help: "One output block per labelling convention of the training sources (300-W, YouTube-Faces, AFLW2000-3D in faces68), each trained on its own sources only; with --init-from a one-block network, every block starts as that block (docs/experiments.md).")
     var conventionHeads = false
+    @Option(name: .customLong("repeat-source"), help: ArgumentHelp("Show a source's faces K times per epoch, each with its own augmentation (repeatable), e.g. helen_train=3.", valueName: "SOURCE=K"))
+    var repeatSource: [String] = []
     @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule.") var initFrom: String?
     @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
 
     func validate() throws {
         guard samples > 0, batch > 0, lr > 0, bins > 0 else { throw ValidationError("--samples, --batch, --lr and --bins must be positive") }
         guard negatives >= 0, negatives < 1 else { throw ValidationError("--negatives must be in [0, 1)") }
+        _ = try sourceRepeats()
+    }
+
+    /// `--repeat-source` values as source → count.
+    func sourceRepeats() throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for item in repeatSource {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let k = Int(parts[1]), k >= 1 else {
+                throw ValidationError("--repeat-source '\(item)': expected SOURCE=K with K a whole number ≥ 1")
+            }
+            guard out[parts[0]] == nil else { throw ValidationError("--repeat-source: '\(parts[0])' given twice") }
+            out[parts[0]] = k
+        }
+        return out
     }
 
     func run() throws {
@@ -64,6 +81,8 @@ struct TrainCommand: ParsableCommand {
         config.poseBalancing = pdb; config.poseBins = bins; config.sampleBudget = samples; config.batchSize = batch
         config.learningRate = lr; config.warmupSteps = warmup; config.weightDecay = weightDecay; config.gradientClip = clip
         config.negativeFraction = negatives; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
+        let repeats = try sourceRepeats()
+        config.sourceRepeats = repeats.isEmpty ? nil : repeats
 
         let t0 = Date()
         let trainSet = try FaceDataset(directory: dataURL, splits: [trainSplit], limit: limit)
@@ -78,7 +97,10 @@ struct TrainCommand: ParsableCommand {
                                   provenance: ["data": dataURL.lastPathComponent, "train_split": trainSplit,
                                                "command": "wingtrack \(command)", "trained_with": "wingtrack train"])
         if let pdb = trainer.poseBalancing {
-            printError("PDB: component \(pdb.component), yaw correlation \(pdb.yawCorrelation.map { String(format: "%.3f", $0) } ?? "n/a"), bins \(pdb.binCounts) → \(trainer.epochIndices.count) samples per epoch")
+            printError("PDB: component \(pdb.component), yaw correlation \(pdb.yawCorrelation.map { String(format: "%.3f", $0) } ?? "n/a"), bins \(pdb.binCounts) → \(pdb.balancedIndices.count) samples per epoch")
+        }
+        if let r = config.sourceRepeats {
+            printError("repeated sources: \(r.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")) → \(trainer.epochIndices.count) samples per epoch")
         }
         if dumpSamples > 0 {
             try SampleDump.write(trainer.train, count: dumpSamples, seed: seed, to: outURL.appendingPathComponent("samples"))

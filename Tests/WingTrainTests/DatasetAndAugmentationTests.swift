@@ -150,6 +150,18 @@ final class PoseBalancingTests: XCTestCase {
         XCTAssertEqual(Set(idx), Set(values.indices))
     }
 
+    func testRepeatedSourcesMultiplyOnlyTheirFacesAndTyposAreRefused() throws {
+        let sources = ["a", "b", "a", "c"]
+        let balanced = [0, 1, 1, 2, 3]          // face 1 already duplicated by pose balancing
+        XCTAssertEqual(try Trainer.repeated(balanced, sources: sources, repeats: [:]), balanced)
+        let out = try Trainer.repeated(balanced, sources: sources, repeats: ["b": 3, "c": 2])
+        XCTAssertEqual(out, [0, 1, 1, 1, 1, 1, 1, 2, 3, 3])
+        XCTAssertThrowsError(try Trainer.repeated(balanced, sources: sources, repeats: ["helen": 2])) { e in
+            XCTAssertTrue("\(e)".contains("'helen'"), "\(e)")
+        }
+        XCTAssertThrowsError(try Trainer.repeated(balanced, sources: sources, repeats: ["a": 0]))
+    }
+
     func testEmptyBinsStayEmptyWithoutDividingByZero() {
         let values: [Double] = [0, 0.1, 0.2, 9.9, 10]
         let (bins, counts) = PoseBalancing.histogram(values, bins: 5)

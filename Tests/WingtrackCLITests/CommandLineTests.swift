@@ -50,6 +50,11 @@ final class CommandLineTests: XCTestCase {
         let r = try run(["train", "--data", "x", "--out", "y", "--samples", "0"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("must be positive"), r.stderr)
+        for bad in ["helen_train", "helen_train=0", "=2", "helen_train=x"] {
+            let rep = try run(["train", "--data", "x", "--out", "y", "--repeat-source", bad])
+            XCTAssertEqual(rep.status, 2, bad)
+            XCTAssertTrue(rep.stderr.contains("--repeat-source '\(bad)'"), rep.stderr)
+        }
         let flip = try run(["track", "x.mp4", "--no-stage2", "--flip-average"])
         XCTAssertEqual(flip.status, 2)
         XCTAssertTrue(flip.stderr.contains("--flip-average"), flip.stderr)
