@@ -87,6 +87,7 @@ struct EvaluateCommand: ParsableCommand {
         SpareCore.use(localizer: localizer)
         try TrackingOptions.check(localizer, flipAverage: flipAverage, convention: convention, models: modelsURL)
         localizer.flipAverage = flipAverage
+        TrackingOptions.noteSourcesWithoutBlock(ds.records.map(\.source), localizer, convention: convention)
         /// Each face's convention (or the one asked for), set before its localisation.
         func answerIn(_ i: Int) { localizer.convention = convention ?? LabellingConvention.of(source: ds.records[i].source) }
         if let features {

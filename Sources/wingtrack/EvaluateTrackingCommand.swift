@@ -69,6 +69,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
         let options = tracking.trackerOptions
+        TrackingOptions.noteSourcesWithoutBlock((0..<clips).map { ds.records[$0 * ds.count / clips].source }, localizer,
+                                                convention: tracking.convention)
 
         let dir: URL
         if let keep { dir = URL(fileURLWithPath: keep) } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WingTracker
+import WingTrain
 
 /// The tracker's options, shared by `track` and `evaluate-tracking`. The defaults were chosen by
 /// measurement (docs/tracking.md): constant-velocity seeding cut the mean NME on the ground-truth
@@ -60,6 +61,16 @@ struct TrackingOptions: ParsableArguments {
         if flipAverage, localizer.stage2 == nil { throw ValidationError("--flip-average needs CNN-7, and \(cnn7) does not exist") }
         if let convention, localizer.stage2 != nil, !localizer.conventions.contains(convention) {
             throw ValidationError("--convention \(convention): \(cnn7) answers in \(localizer.conventions.isEmpty ? "one mixed convention only" : localizer.conventions.joined(separator: ", "))")
+        }
+    }
+
+    /// One stderr note per dataset source whose labelling convention has no block of its own in
+    /// CNN-7 (when answering each face in its source's convention): it is answered in the first block.
+    static func noteSourcesWithoutBlock(_ sources: some Sequence<String>, _ localizer: Localizer, convention: String?) {
+        let blocks = localizer.conventions
+        guard convention == nil, let first = blocks.first else { return }
+        for source in Set(sources).sorted() where !blocks.contains(LabellingConvention.of(source: source)) {
+            printError("note: source '\(source)' has no labelling convention of its own in CNN-7 (blocks: \(blocks.joined(separator: ", "))); its faces are answered in \(first) (--convention to choose)")
         }
     }
 

@@ -105,6 +105,32 @@ final class CommandLineTests: XCTestCase {
 
     /// `evaluate --compare`: the same weights twice give identical figures, equal to the standard
     /// path's "cnn6 alone"; a malformed pair is a usage error; a stage-2 file is named and refused.
+    /// A source the model has no block for (a hidden test set, say) is answered in the first block,
+    /// 300-W, with one note saying so: the same figures as the same faces under a 300-W source.
+    func testUnknownSourceIsAnsweredInThe300WBlockWithANote() throws {
+        let shared = try requireSharedData().appendingPathComponent("faces68")
+        let lines = try String(contentsOf: shared.appendingPathComponent("landmarks.csv"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).map(String.init)
+        let afw = lines.filter { $0.split(separator: ",")[2] == "afw" }.prefix(6)
+        XCTAssertEqual(afw.count, 6)
+        let dir = try temporaryDirectory(self)
+        var answers: [String: [String: Any]] = [:]
+        for source in ["afw", "helen"] {
+            let data = dir.appendingPathComponent(source)
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(at: data.appendingPathComponent("images"), withDestinationURL: shared.appendingPathComponent("images"))
+            let rows = afw.map { $0.replacingOccurrences(of: ",val,afw,", with: ",test,\(source),") }
+            try ([lines[0]] + rows).joined(separator: "\n").appending("\n").write(to: data.appendingPathComponent("landmarks.csv"), atomically: true, encoding: .utf8)
+            let r = try run(["evaluate", "--data", data.path, "--split", "test", "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stderr.contains("note: source 'helen'"), source == "helen", r.stderr)
+            answers[source] = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        }
+        let (a, h) = (try XCTUnwrap(answers["afw"]?["nme_io_mean"] as? Double), try XCTUnwrap(answers["helen"]?["nme_io_mean"] as? Double))
+        XCTAssertEqual(a, h)
+        XCTAssertGreaterThan(a, 0)
+    }
+
     func testEvaluateCompareAgreesWithTheStandardPath() throws {
         let data = try requireSharedData().appendingPathComponent("faces68").path
         XCTAssertEqual(try run(["evaluate", "--data", data, "--compare", "nolabel"]).status, 2)
