@@ -27,18 +27,22 @@ public struct EvaluationReport: Codable, Sendable {
     /// Figures over all faces (encoded at the top level of the JSON).
     public var overall: Summary
     public var sources: [String: Summary]
+    /// Faces with a known head yaw (AFLW2000-3D), by |yaw| bin: "0-30", "30-60", "60-90" degrees,
+    /// the usual AFLW2000-3D protocol. The inter-ocular distance shrinks with yaw, so NME grows with it.
+    public var yaw: [String: Summary]
     /// Mean error of each landmark group ÷ inter-ocular distance.
     public var groups: [String: Float]
     /// Inter-ocular NME of every face, in dataset order (for CED curves).
     public var errors: [Float]
 
-    enum CodingKeys: String, CodingKey { case method, sources, groups, errors }
+    enum CodingKeys: String, CodingKey { case method, sources, yaw, groups, errors }
 
     public func encode(to encoder: Encoder) throws {
         try overall.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(method, forKey: .method)
         try c.encode(sources, forKey: .sources)
+        try c.encode(yaw, forKey: .yaw)
         try c.encode(groups, forKey: .groups)
         try c.encode(errors, forKey: .errors)
     }
@@ -48,6 +52,7 @@ public struct EvaluationReport: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         method = try c.decode(String.self, forKey: .method)
         sources = try c.decode([String: Summary].self, forKey: .sources)
+        yaw = try c.decodeIfPresent([String: Summary].self, forKey: .yaw) ?? [:]
         groups = try c.decode([String: Float].self, forKey: .groups)
         errors = try c.decode([Float].self, forKey: .errors)
     }
@@ -55,7 +60,7 @@ public struct EvaluationReport: Codable, Sendable {
     /// Measures `predict(i)` (68 points in the image of face i) against the dataset's landmarks.
     public init(method: String, dataset: FaceDataset, predict: (Int) -> [Point]) {
         var io: [Float] = [], ip: [Float] = []
-        var bySource: [String: ([Float], [Float])] = [:]
+        var bySource: [String: ([Float], [Float])] = [:], byYaw: [String: ([Float], [Float])] = [:]
         var groupSums = [Float](repeating: 0, count: Landmarks68.groups.count)
         for i in 0..<dataset.count {
             let truth = dataset.records[i].landmarks
@@ -64,6 +69,10 @@ public struct EvaluationReport: Codable, Sendable {
             io.append(e); ip.append(p)
             bySource[dataset.records[i].source, default: ([], [])].0.append(e)
             bySource[dataset.records[i].source, default: ([], [])].1.append(p)
+            if let bin = dataset.records[i].yawDegrees.map(EvaluationReport.yawBin) {
+                byYaw[bin, default: ([], [])].0.append(e)
+                byYaw[bin, default: ([], [])].1.append(p)
+            }
             let iod = truth[36].distance(to: truth[45])
             for (g, group) in Landmarks68.groups.enumerated() {
                 groupSums[g] += Metrics.meanError(pred, truth, indices: group.range) / iod
@@ -72,17 +81,26 @@ public struct EvaluationReport: Codable, Sendable {
         self.method = method
         overall = Summary(io: io, ip: ip)
         sources = bySource.mapValues { Summary(io: $0.0, ip: $0.1) }
+        yaw = byYaw.mapValues { Summary(io: $0.0, ip: $0.1) }
         groups = Dictionary(uniqueKeysWithValues: Landmarks68.groups.enumerated().map { ($1.name, groupSums[$0] / Float(max(1, io.count))) })
         errors = io
     }
 
-    /// A Markdown table row set: overall, then each source.
+    /// The |yaw| bin of a face: "0-30", "30-60" or "60-90" (upper edges belong to the bin below; the
+    /// dataset keeps yaw within ±90°).
+    public static func yawBin(_ degrees: Float) -> String {
+        let a = abs(degrees)
+        return a <= 30 ? "0-30" : a <= 60 ? "30-60" : "60-90"
+    }
+
+    /// A Markdown table row set: overall, then each source, then each |yaw| bin.
     public func markdownRows() -> [String] {
         func row(_ name: String, _ s: Summary) -> String {
             String(format: "| %@ | %@ | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.3f |", method, name, s.count, 100 * s.nme_io_mean,
                    100 * s.nme_io_median, 100 * s.nme_ip_mean, 100 * s.failure_008, 100 * s.failure_010, s.auc_008)
         }
         return [row("all", overall)] + sources.keys.sorted().map { row($0, sources[$0]!) }
+            + yaw.keys.sorted { Int($0.prefix { $0 != "-" })! < Int($1.prefix { $0 != "-" })! }.map { row("yaw ±\($0)°", yaw[$0]!) }
     }
 
     public static let markdownHeader = """
