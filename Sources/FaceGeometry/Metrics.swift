@@ -5,6 +5,14 @@ public enum Metrics {
         meanError(pred, truth) / truth[36].distance(to: truth[45])
     }
 
+    /// Mean point-to-point error ÷ √(w·h) of the truth's bounding box: the normalisation the
+    /// AFLW2000-3D literature uses, which unlike the eye distances does not shrink as the head turns.
+    public static func nmeBox(_ pred: [Point], _ truth: [Point]) -> Float {
+        let xs = truth.map(\.x), ys = truth.map(\.y)
+        let w = xs.max()! - xs.min()!, h = ys.max()! - ys.min()!
+        return meanError(pred, truth) / (w * h).squareRoot()
+    }
+
     /// Mean point-to-point error ÷ the distance between the eye centres (means of 36–41, 42–47).
     public static func nmeInterPupil(_ pred: [Point], _ truth: [Point]) -> Float {
         let (l, r) = Landmarks68.eyeCentres(truth)

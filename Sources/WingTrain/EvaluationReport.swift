@@ -1,8 +1,8 @@
 import Foundation
 import FaceGeometry
 
-/// Landmark accuracy of one method on a set of faces: NME (inter-ocular and inter-pupil), failure
-/// rates, AUC of the CED curve, per source and per landmark group.
+/// Landmark accuracy of one method on a set of faces: NME (inter-ocular, inter-pupil and by the
+/// truth's box), failure rates, AUC of the CED curve, per source, per |yaw| bin and per landmark group.
 public struct EvaluationReport: Codable, Sendable {
     public struct Summary: Codable, Sendable {
         public var count: Int
@@ -13,13 +13,16 @@ public struct EvaluationReport: Codable, Sendable {
         public var failure_008: Float
         public var failure_010: Float
         public var auc_008: Float
+        /// Mean NME ÷ √(w·h) of the truth's bounding box (absent in reports written before it).
+        public var nme_box_mean: Float?
 
-        public init(io: [Float], ip: [Float]) {
+        public init(io: [Float], ip: [Float], box: [Float]) {
             count = io.count
             nme_io_mean = Metrics.mean(io); nme_io_median = Metrics.median(io)
             nme_ip_mean = Metrics.mean(ip); nme_ip_median = Metrics.median(ip)
             failure_008 = Metrics.failureRate(io, threshold: 0.08); failure_010 = Metrics.failureRate(io, threshold: 0.10)
             auc_008 = Metrics.auc(io, limit: 0.08)
+            nme_box_mean = Metrics.mean(box)
         }
     }
 
@@ -59,29 +62,26 @@ public struct EvaluationReport: Codable, Sendable {
 
     /// Measures `predict(i)` (68 points in the image of face i) against the dataset's landmarks.
     public init(method: String, dataset: FaceDataset, predict: (Int) -> [Point]) {
-        var io: [Float] = [], ip: [Float] = []
-        var bySource: [String: ([Float], [Float])] = [:], byYaw: [String: ([Float], [Float])] = [:]
+        var io: [Float] = [], ip: [Float] = [], box: [Float] = []
+        var bySource: [String: ([Float], [Float], [Float])] = [:], byYaw: [String: ([Float], [Float], [Float])] = [:]
         var groupSums = [Float](repeating: 0, count: Landmarks68.groups.count)
         for i in 0..<dataset.count {
             let truth = dataset.records[i].landmarks
             let pred = predict(i)
-            let e = Metrics.nmeInterOcular(pred, truth), p = Metrics.nmeInterPupil(pred, truth)
-            io.append(e); ip.append(p)
-            bySource[dataset.records[i].source, default: ([], [])].0.append(e)
-            bySource[dataset.records[i].source, default: ([], [])].1.append(p)
-            if let bin = dataset.records[i].yawDegrees.map(EvaluationReport.yawBin) {
-                byYaw[bin, default: ([], [])].0.append(e)
-                byYaw[bin, default: ([], [])].1.append(p)
-            }
+            let e = Metrics.nmeInterOcular(pred, truth), p = Metrics.nmeInterPupil(pred, truth), b = Metrics.nmeBox(pred, truth)
+            io.append(e); ip.append(p); box.append(b)
+            func add(_ s: inout ([Float], [Float], [Float])) { s.0.append(e); s.1.append(p); s.2.append(b) }
+            add(&bySource[dataset.records[i].source, default: ([], [], [])])
+            if let bin = dataset.records[i].yawDegrees.map(EvaluationReport.yawBin) { add(&byYaw[bin, default: ([], [], [])]) }
             let iod = truth[36].distance(to: truth[45])
             for (g, group) in Landmarks68.groups.enumerated() {
                 groupSums[g] += Metrics.meanError(pred, truth, indices: group.range) / iod
             }
         }
         self.method = method
-        overall = Summary(io: io, ip: ip)
-        sources = bySource.mapValues { Summary(io: $0.0, ip: $0.1) }
-        yaw = byYaw.mapValues { Summary(io: $0.0, ip: $0.1) }
+        overall = Summary(io: io, ip: ip, box: box)
+        sources = bySource.mapValues { Summary(io: $0.0, ip: $0.1, box: $0.2) }
+        yaw = byYaw.mapValues { Summary(io: $0.0, ip: $0.1, box: $0.2) }
         groups = Dictionary(uniqueKeysWithValues: Landmarks68.groups.enumerated().map { ($1.name, groupSums[$0] / Float(max(1, io.count))) })
         errors = io
     }
@@ -96,16 +96,17 @@ public struct EvaluationReport: Codable, Sendable {
     /// A Markdown table row set: overall, then each source, then each |yaw| bin.
     public func markdownRows() -> [String] {
         func row(_ name: String, _ s: Summary) -> String {
-            String(format: "| %@ | %@ | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.3f |", method, name, s.count, 100 * s.nme_io_mean,
-                   100 * s.nme_io_median, 100 * s.nme_ip_mean, 100 * s.failure_008, 100 * s.failure_010, s.auc_008)
+            String(format: "| %@ | %@ | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.3f | %.2f |", method, name, s.count, 100 * s.nme_io_mean,
+                   100 * s.nme_io_median, 100 * s.nme_ip_mean, 100 * s.failure_008, 100 * s.failure_010, s.auc_008,
+                   100 * (s.nme_box_mean ?? .nan))
         }
         return [row("all", overall)] + sources.keys.sorted().map { row($0, sources[$0]!) }
             + yaw.keys.sorted { Int($0.prefix { $0 != "-" })! < Int($1.prefix { $0 != "-" })! }.map { row("yaw ±\($0)°", yaw[$0]!) }
     }
 
     public static let markdownHeader = """
-    | method | faces | n | NME io mean % | NME io median % | NME ip mean % | fail@0.08 % | fail@0.10 % | AUC@0.08 |
-    |---|---|---:|---:|---:|---:|---:|---:|---:|
+    | method | faces | n | NME io mean % | NME io median % | NME ip mean % | fail@0.08 % | fail@0.10 % | AUC@0.08 | NME box mean % |
+    |---|---|---:|---:|---:|---:|---:|---:|---:|---:|
     """
 }
 

@@ -34,6 +34,11 @@ final class EvaluationReportTests: XCTestCase {
         XCTAssertEqual(report.yaw["0-30"]?.nme_io_mean ?? 0, (nme[1] + nme[2]) / 2, accuracy: 1e-5)
         XCTAssertEqual(report.yaw["30-60"]?.nme_io_mean ?? 0, nme[3], accuracy: 1e-5)
         XCTAssertEqual(report.yaw["60-90"]?.nme_io_mean ?? 0, nme[4], accuracy: 1e-5)
+        // By the truth's box: the same shifts ÷ √(w·h) of the 68 points' bounding box.
+        let (xs, ys) = (shape.map(\.x), shape.map(\.y))
+        let side = ((xs.max()! - xs.min()!) * (ys.max()! - ys.min()!)).squareRoot()
+        XCTAssertEqual(report.overall.nme_box_mean ?? 0, shifts.reduce(0, +) / 5 / side, accuracy: 1e-5)
+        XCTAssertEqual(report.yaw["60-90"]?.nme_box_mean ?? 0, shifts[4] / side, accuracy: 1e-5)
 
         // The JSON carries the bins, the table lists them after the sources in bin order, and old JSON
         // without them still decodes.
@@ -42,9 +47,10 @@ final class EvaluationReportTests: XCTestCase {
         XCTAssertEqual((object["yaw"] as? [String: Any])?.count, 3)
         XCTAssertEqual(report.markdownRows().map { $0.split(separator: "|")[1].trimmingCharacters(in: .whitespaces) },
                        ["all", "aflw2000", "afw", "yaw ±0-30°", "yaw ±30-60°", "yaw ±60-90°"])
-        var old = object; old.removeValue(forKey: "yaw")
+        var old = object; old.removeValue(forKey: "yaw"); old.removeValue(forKey: "nme_box_mean")
         let decoded = try JSONDecoder().decode(EvaluationReport.self, from: JSONSerialization.data(withJSONObject: old))
         XCTAssertTrue(decoded.yaw.isEmpty)
+        XCTAssertNil(decoded.overall.nme_box_mean)
         XCTAssertEqual(decoded.overall.nme_io_mean, report.overall.nme_io_mean)
     }
 }
