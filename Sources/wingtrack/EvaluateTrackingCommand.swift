@@ -36,6 +36,10 @@ struct EvaluateTrackingCommand: ParsableCommand {
         var reacquisitionDelays: [Int] = []
         /// Mean NME of each clip over its tracked frames, in clip order.
         var clipMeanNME: [Double] = []
+        /// Per clip, in clip order: the face's image and source, its |yaw| when known, the fraction of
+        /// its face frames that fail (NME > 0.08 or not tracked), and its mean NME by the truth's box.
+        var clipImage: [String] = [], clipSource: [String] = [], clipAbsYaw: [Double?] = []
+        var clipFailure008: [Double] = [], clipMeanNMEBox: [Double] = []
         var successRate = 0.0
         var meanNME = 0.0, medianNME = 0.0
         /// Frames with NME > 0.08 or no success, over frames that show the face.
@@ -124,19 +128,28 @@ struct EvaluateTrackingCommand: ParsableCommand {
             }
             report.clips += 1
             report.frames += truth.count
-            var clipErrors: [Float] = []
-            defer { report.clipMeanNME.append(Double(Metrics.mean(clipErrors))) }
+            var clipErrors: [Float] = [], clipBoxErrors: [Float] = [], clipFaceFrames = 0, clipFailures = 0
+            defer {
+                report.clipMeanNME.append(Double(Metrics.mean(clipErrors)))
+                report.clipImage.append(ds.records[k].image); report.clipSource.append(ds.records[k].source)
+                report.clipAbsYaw.append(ds.records[k].yawDegrees.map { Double(abs($0)) })
+                report.clipFailure008.append(Double(clipFailures) / Double(max(1, clipFaceFrames)))
+                report.clipMeanNMEBox.append(Double(Metrics.mean(clipBoxErrors)))
+            }
             for t in truth.indices {
                 guard let gt = truth[t] else {
                     report.gapFrames += 1
                     if predictions[t] != nil { report.gapFalsePositives += 1 }
                     continue
                 }
-                report.faceFrames += 1
+                report.faceFrames += 1; clipFaceFrames += 1
                 if let p = predictions[t] {
                     report.successFrames += 1
                     let e = Metrics.nmeInterOcular(p, gt)
-                    errors.append(e); clipErrors.append(e)
+                    errors.append(e); clipErrors.append(e); clipBoxErrors.append(Metrics.nmeBox(p, gt))
+                    if e > 0.08 { clipFailures += 1 }
+                } else {
+                    clipFailures += 1
                 }
                 if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
                    let ga = truth[t - 1], let gb = truth[t + 1] {
@@ -178,6 +191,12 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
             print("mean NME per clip (%): " + report.clipMeanNME.map { String(format: "%.2f", 100 * $0) }.joined(separator: " "))
+            print("| clip | face | source | abs yaw | mean NME % | failure@0.08 % | mean NME by box % |\n|---:|---|---|---:|---:|---:|---:|")
+            for c in 0..<report.clips {
+                print(String(format: "| %d | %@ | %@ | %@ | %.2f | %.1f | %.2f |", c + 1, (report.clipImage[c] as NSString).lastPathComponent,
+                             report.clipSource[c], report.clipAbsYaw[c].map { String(format: "%.0f°", $0) } ?? "",
+                             100 * report.clipMeanNME[c], 100 * report.clipFailure008[c], 100 * report.clipMeanNMEBox[c]))
+            }
         }
     }
 }

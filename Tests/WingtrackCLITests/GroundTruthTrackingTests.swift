@@ -147,3 +147,27 @@ final class GroundTruthTrackingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(runs, 60, "detector runs \(runs)")
     }
 }
+
+/// `wingtrack evaluate-tracking` reports per clip what its totals are made of.
+final class EvaluateTrackingCommandTests: XCTestCase {
+    /// Two short clips: each clip's row names its face, and the clips' failure rates (every clip has
+    /// the same face frames) average to the overall failure rate.
+    func testPerClipRowsAddUpToTheTotals() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "12",
+                                         "--size", "320x240", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let failures = try XCTUnwrap(o["clipFailure008"] as? [Double]), nme = try XCTUnwrap(o["clipMeanNME"] as? [Double])
+        let box = try XCTUnwrap(o["clipMeanNMEBox"] as? [Double]), sources = try XCTUnwrap(o["clipSource"] as? [String])
+        XCTAssertEqual(failures.count, 2); XCTAssertEqual(box.count, 2)
+        XCTAssertEqual((failures[0] + failures[1]) / 2, try XCTUnwrap(o["failureRate008"] as? Double), accuracy: 1e-9)
+        let ds = try FaceDataset(directory: data, splits: ["val"])
+        XCTAssertEqual(try XCTUnwrap(o["clipImage"] as? [String]), [ds.records[0].image, ds.records[ds.count / 2].image])
+        XCTAssertEqual(sources, [ds.records[0].source, ds.records[ds.count / 2].source])
+        for c in 0..<2 where nme[c] > 0 {
+            // The face's box is larger than its eye distance, so the box-normalised error is smaller.
+            XCTAssertLessThan(box[c], nme[c])
+        }
+    }
+}
