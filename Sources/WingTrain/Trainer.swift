@@ -37,8 +37,9 @@ public final class Trainer {
     public let train: SampleGenerator
     public let validation: SampleGenerator?
     public let outDirectory: URL
-    /// Order of training faces for one epoch (PDB-balanced when enabled).
-    public private(set) var epochIndices: [Int]
+    /// Order of training faces for one epoch (PDB-balanced when enabled, then with the repeated
+    /// sources of `config.sourceRepeats` listed that many times).
+    public let epochIndices: [Int]
     public private(set) var poseBalancing: PoseBalancing?
     public private(set) var meanShape: [Float] = []
     public private(set) var step = 0
@@ -74,16 +75,14 @@ public final class Trainer {
         gen.negativeFraction = config.negativeFraction
         train = gen
         validation = valSet.map { SampleGenerator(dataset: $0, policy: config.policy) }
+        var balanced = Array(0..<trainSet.count)
         if config.poseBalancing {
             let pdb = PoseBalancing(shapes: trainSet.records.map(\.landmarks), yaw: trainSet.records.map(\.yawDegrees),
                                     bins: config.poseBins)
             poseBalancing = pdb
-            epochIndices = pdb.balancedIndices
-        } else {
-            epochIndices = Array(0..<trainSet.count)
+            balanced = pdb.balancedIndices
         }
-        epochIndices = try Trainer.repeated(epochIndices, sources: trainSet.records.map(\.source),
-                                            repeats: config.sourceRepeats ?? [:])
+        epochIndices = try Trainer.repeated(balanced, sources: trainSet.records.map(\.source), repeats: config.sourceRepeats ?? [:])
         optimizer = SGD(network.parameters, momentum: config.momentum, nesterov: true, weightDecay: config.weightDecay)
         try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
         initialiseOutputBias()

@@ -73,7 +73,9 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
         let options = tracking.trackerOptions
-        TrackingOptions.noteSourcesWithoutBlock((0..<clips).map { ds.records[$0 * ds.count / clips].source }, localizer,
+        /// The val face of clip c: evenly spaced through the split.
+        func face(ofClip c: Int) -> Int { c * ds.count / clips }
+        TrackingOptions.noteSourcesWithoutBlock((0..<clips).map { ds.records[face(ofClip: $0)].source }, localizer,
                                                 convention: tracking.convention)
 
         let dir: URL
@@ -89,7 +91,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         var jitterSum = 0.0, errorJitterSum = 0.0, truthJitterSum = 0.0, jitterCount = 0
         var trackSeconds = 0.0
         for c in 0..<clips {
-            let k = c * ds.count / clips
+            let k = face(ofClip: c)
             let (fw, fh) = ds.sizes[k]
             var motion = GroundTruthClip.Motion()
             motion.width = W; motion.height = H; motion.frames = frames
