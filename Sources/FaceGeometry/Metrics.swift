@@ -8,9 +8,8 @@ public enum Metrics {
     /// Mean point-to-point error ÷ √(w·h) of the truth's bounding box: the normalisation the
     /// AFLW2000-3D literature uses, which unlike the eye distances does not shrink as the head turns.
     public static func nmeBox(_ pred: [Point], _ truth: [Point]) -> Float {
-        let xs = truth.map(\.x), ys = truth.map(\.y)
-        let w = xs.max()! - xs.min()!, h = ys.max()! - ys.min()!
-        return meanError(pred, truth) / (w * h).squareRoot()
+        let box = Box(bounding: truth)
+        return meanError(pred, truth) / (box.width * box.height).squareRoot()
     }
 
     /// Mean point-to-point error ÷ the distance between the eye centres (means of 36–41, 42–47).

@@ -149,7 +149,7 @@ public final class Localizer {
 
     /// CNN-6 on the crop `coarse(_:box:roll:)` makes.
     public func stage1Features(_ image: PixelView, box: Box, roll: Float = 0) -> Features {
-        features(stage1, image, stage1Crop(center: box.center, side: box.squareSide * boxScale1, angle: roll))
+        features(stage1, image, stage1Crop(box, roll: roll))
     }
 
     /// CNN-7 on the upright crop around `shape` (as `refine` makes it). Nil without CNN-7.
@@ -176,7 +176,7 @@ public final class Localizer {
     /// Stage 1 alone: the crop of `box` (scaled by `boxScale1`) rolled by `roll` → CNN-6; its landmarks
     /// in image coordinates and its face score.
     public func coarse(_ image: PixelView, box: Box, roll: Float = 0) -> ([Point], Float) {
-        coarse(image, center: box.center, side: box.squareSide * boxScale1, angle: roll)
+        run(stage1, on: image, imageToCrop: stage1Crop(box, roll: roll))
     }
 
     /// Stage 1 from a previous shape: its upright crop → CNN-6.
@@ -187,6 +187,11 @@ public final class Localizer {
 
     private func coarse(_ image: PixelView, center: Point, side: Float, angle: Float) -> ([Point], Float) {
         run(stage1, on: image, imageToCrop: stage1Crop(center: center, side: side, angle: angle))
+    }
+
+    /// CNN-6's crop of `box`: its square scaled by `boxScale1`, turned by `roll`.
+    private func stage1Crop(_ box: Box, roll: Float) -> SimilarityTransform {
+        stage1Crop(center: box.center, side: box.squareSide * boxScale1, angle: roll)
     }
 
     /// CNN-6's crop: side `side` around `center`, turned by `angle`.

@@ -86,11 +86,13 @@ public struct EvaluationReport: Codable, Sendable {
         errors = io
     }
 
-    /// The |yaw| bin of a face: "0-30", "30-60" or "60-90" (upper edges belong to the bin below; the
-    /// dataset keeps yaw within ±90°).
+    /// The |yaw| bins, in order.
+    public static let yawBins = ["0-30", "30-60", "60-90"]
+
+    /// The |yaw| bin of a face (upper edges belong to the bin below; the dataset keeps yaw within ±90°).
     public static func yawBin(_ degrees: Float) -> String {
         let a = abs(degrees)
-        return a <= 30 ? "0-30" : a <= 60 ? "30-60" : "60-90"
+        return yawBins[a <= 30 ? 0 : a <= 60 ? 1 : 2]
     }
 
     /// A Markdown table row set: overall, then each source, then each |yaw| bin.
@@ -101,7 +103,7 @@ public struct EvaluationReport: Codable, Sendable {
                    100 * (s.nme_box_mean ?? .nan))
         }
         return [row("all", overall)] + sources.keys.sorted().map { row($0, sources[$0]!) }
-            + yaw.keys.sorted { Int($0.prefix { $0 != "-" })! < Int($1.prefix { $0 != "-" })! }.map { row("yaw ±\($0)°", yaw[$0]!) }
+            + EvaluationReport.yawBins.compactMap { b in yaw[b].map { row("yaw ±\(b)°", $0) } }
     }
 
     public static let markdownHeader = """

@@ -67,9 +67,9 @@ struct TrackingOptions: ParsableArguments {
     /// One stderr note per dataset source whose labelling convention has no block of its own in
     /// CNN-7 (when answering each face in its source's convention): it is answered in the first block.
     static func noteSourcesWithoutBlock(_ sources: some Sequence<String>, _ localizer: Localizer, convention: String?) {
-        let blocks = localizer.conventions
-        guard convention == nil, let first = blocks.first else { return }
-        for source in Set(sources).sorted() where !blocks.contains(LabellingConvention.of(source: source)) {
+        guard convention == nil, let spec = localizer.stage2?.header.spec, let first = spec.conventions.first else { return }
+        let blocks = spec.conventions
+        for source in Set(sources).sorted() where LabellingConvention.block(of: source, in: spec) == nil {
             printError("note: source '\(source)' has no labelling convention of its own in CNN-7 (blocks: \(blocks.joined(separator: ", "))); its faces are answered in \(first) (--convention to choose)")
         }
     }
