@@ -36,6 +36,40 @@ public struct PixelBuffer: Sendable, Equatable {
         return PixelBuffer(width: width, height: height, format: f, data: d)
     }
 
+    /// The region `x, y, cropWidth × cropHeight` resampled bilinearly to `width × height` (pixel-corner
+    /// convention: output pixel centre (u + 0.5, v + 0.5) reads the region at its scaled position;
+    /// taps beyond the edge repeat the edge). Meant for making test and benchmark clips.
+    public func resized(cropX x: Int = 0, cropY y: Int = 0, cropWidth: Int? = nil, cropHeight: Int? = nil,
+                        width nw: Int, height nh: Int) -> PixelBuffer {
+        let cw = cropWidth ?? width - x, ch = cropHeight ?? height - y
+        precondition(x >= 0 && y >= 0 && cw > 0 && ch > 0 && x + cw <= width && y + ch <= height && nw > 0 && nh > 0, "resized: bad region")
+        let sx = Float(cw) / Float(nw), sy = Float(ch) / Float(nh)
+        // Per output column: the left tap and its weight (the same for every row).
+        let cols: [(Int, Int, Float)] = (0..<nw).map { u in
+            let f = min(max((Float(u) + 0.5) * sx - 0.5, 0), Float(cw - 1))
+            let x0 = Int(f)
+            return (x + x0, x + min(x0 + 1, cw - 1), f - Float(x0))
+        }
+        var out = [UInt8](repeating: 0, count: nw * nh * 3)
+        data.withUnsafeBufferPointer { s in
+        out.withUnsafeMutableBufferPointer { o in
+            for v in 0..<nh {
+                let f = min(max((Float(v) + 0.5) * sy - 0.5, 0), Float(ch - 1))
+                let y0 = Int(f), ay = f - Float(y0)
+                let r0 = (y + y0) * rowBytes, r1 = (y + min(y0 + 1, ch - 1)) * rowBytes
+                for u in 0..<nw {
+                    let (xa, xb, ax) = cols[u]
+                    for c in 0..<3 {
+                        let top = Float(s[r0 + 3 * xa + c]) + ax * (Float(s[r0 + 3 * xb + c]) - Float(s[r0 + 3 * xa + c]))
+                        let bot = Float(s[r1 + 3 * xa + c]) + ax * (Float(s[r1 + 3 * xb + c]) - Float(s[r1 + 3 * xa + c]))
+                        o[(v * nw + u) * 3 + c] = UInt8((top + ay * (bot - top)).rounded())
+                    }
+                }
+            }
+        }}
+        return PixelBuffer(width: nw, height: nh, format: format, data: out)
+    }
+
     /// Rotated clockwise by `degrees` (0, 90, 180 or 270).
     public func rotated(clockwise degrees: Int) -> PixelBuffer {
         let d = ((degrees % 360) + 360) % 360
