@@ -10,7 +10,9 @@ internal import CFFmpeg
 /// released without `finish()` (or after a failure) deletes its temporary file. Not thread-safe.
 public final class VideoWriter {
     public struct Options: Sendable {
+        /// x264's constant rate factor, 0 (lossless) … 51; lower is better and bigger.
         public var crf: Int = 20
+        /// One of `VideoWriter.x264Presets`; faster presets encode with less CPU into bigger files.
         public var preset: String = "veryfast"
         /// Encoder threads (0 = FFmpeg chooses).
         public var threads: Int = 0
@@ -22,6 +24,9 @@ public final class VideoWriter {
         public var displayRotation: Int = 0
         public init() {}
     }
+
+    /// libx264's presets, fastest first.
+    public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
     public let url: URL
     public let width: Int, height: Int

@@ -68,11 +68,11 @@ public enum VideoBenchmark {
     }
 
     /// Frames per second of decoding `url` and encoding every frame again with the overlay's settings
-    /// (into `scratch`, deleted afterwards), decoder and encoder on their own threads as in `track`.
-    public static func decodeEncodeFps(_ url: URL, scratch: URL) throws -> Double {
+    /// `options` (into `scratch`, deleted afterwards), decoder and encoder on their own threads as in `track`.
+    public static func decodeEncodeFps(_ url: URL, scratch: URL, options: VideoWriter.Options = VideoWriter.Options()) throws -> Double {
         let t0 = Date()
         let reader = try VideoReader(url: url, format: .rgb24)
-        var o = VideoWriter.Options()
+        var o = options
         o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
         let writer = try VideoWriter(url: scratch, width: reader.info.width, height: reader.info.height, options: o)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -93,14 +93,15 @@ public enum VideoBenchmark {
         return Double(n) / Date().timeIntervalSince(t0)
     }
 
-    /// Measures one clip: decode, decode + encode, and `VideoJob` with and without the overlay
-    /// (outputs in `workDirectory`).
+    /// Measures one clip: decode, decode + encode with the overlay's encoder settings `overlay`, and
+    /// `VideoJob` with and without the overlay (outputs in `workDirectory`).
     public static func measure(clip: URL, size: String, localizer: Localizer, detector: FaceDetector,
-                               options: Tracker.Options, workDirectory: URL) throws -> Row {
+                               options: Tracker.Options, overlay: VideoWriter.Options = VideoWriter.Options(), workDirectory: URL) throws -> Row {
         let decode = try decodeFps(clip)
-        let ceiling = try decodeEncodeFps(clip, scratch: workDirectory.appendingPathComponent("reencoded-\(size).mp4"))
+        let ceiling = try decodeEncodeFps(clip, scratch: workDirectory.appendingPathComponent("reencoded-\(size).mp4"), options: overlay)
         var job = VideoJob(input: clip, outputDirectory: workDirectory, name: "track-\(size)")
         job.trackerOptions = options
+        job.overlayOptions = overlay
         job.writeOverlay = false
         let plain = try job.run(localizer: localizer, detector: detector)
         job.writeOverlay = true

@@ -37,6 +37,8 @@ public struct VideoJob {
     public var name: String
     public var writeOverlay = true
     public var trackerOptions = Tracker.Options()
+    /// The overlay's encoder settings (x264 preset and CRF); its frame rate and audio come from the input.
+    public var overlayOptions = VideoWriter.Options()
     /// Polled once per frame; when it returns true the job stops, removes its temporary files and
     /// throws `VideoJob.Cancelled`.
     public var isCancelled: (@Sendable () -> Bool)?
@@ -75,7 +77,7 @@ public struct VideoJob {
         defer { if csvOpen { try? csv.close() }; try? FileManager.default.removeItem(at: csvTemp) }
         var writer: VideoWriter?
         if writeOverlay {
-            var o = VideoWriter.Options()
+            var o = overlayOptions
             o.audioSource = reader.info.hasAudio ? input : nil
             o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
             writer = try VideoWriter(url: overlayURL, width: reader.info.width, height: reader.info.height, options: o)
@@ -164,7 +166,8 @@ public struct VideoJob {
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
                                    networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary.merging(["flip_average": "\(localizer.flipAverage)",
-                                                                                   "convention": localizer.answerConvention]) { a, _ in a })
+                                                                                   "convention": localizer.answerConvention]
+                                                       .merging(writeOverlay ? ["overlay_preset": overlayOptions.preset, "overlay_crf": "\(overlayOptions.crf)"] : [:]) { a, _ in a }) { a, _ in a })
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary

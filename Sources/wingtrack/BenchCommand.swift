@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
     @Option(help: "Keep the clips and the track outputs of video in this folder (default: a temporary folder, removed).") var keep: String?
     @OptionGroup(title: "Tracker options (video), as for track") var tracking: TrackingOptions
+    @OptionGroup(title: "Overlay encoding (video), as for track") var overlay: OverlayOptions
 
     func validate() throws {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -72,7 +73,7 @@ struct BenchCommand: ParsableCommand {
             printError("bench video: making a \(w)x\(h) clip from \(sourceURL.lastPathComponent), then measuring it")
             try VideoBenchmark.makeClip(from: sourceURL, width: w, height: h, frames: frames, to: clip)
             rows.append(try VideoBenchmark.measure(clip: clip, size: "\(w)x\(h)", localizer: localizer, detector: detector,
-                                                   options: tracking.trackerOptions, workDirectory: work))
+                                                   options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
         }
         return rows
     }

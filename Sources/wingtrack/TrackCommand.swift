@@ -19,6 +19,7 @@ struct TrackCommand: ParsableCommand {
     @Option(help: ArgumentHelp(ModelsLocation.help)) var models: String?
     @Flag(help: "Skip the overlay video.") var noVideo = false
     @OptionGroup var tracking: TrackingOptions
+    @OptionGroup var overlay: OverlayOptions
     @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?
     @Flag(help: "Skip inputs whose outputs are already complete.") var resume = false
     @Option(help: "Videos processed at the same time, each with its own decode, track and encode threads (default: the number of CPU cores, at most the number of inputs).")
@@ -143,6 +144,7 @@ struct TrackCommand: ParsableCommand {
                 var job = VideoJob(input: url, outputDirectory: outDir, name: name)
                 job.writeOverlay = !noVideo
                 job.trackerOptions = options
+                job.overlayOptions = overlay.writerOptions
                 job.isCancelled = { Interruption.signal != nil }
                 if resume && job.isComplete {
                     lock.lock(); slots[k] = Item(input: url.path, status: "skipped (complete)"); finished += 1; lock.unlock()

@@ -55,6 +55,11 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(rep.status, 2, bad)
             XCTAssertTrue(rep.stderr.contains("--repeat-source '\(bad)'"), rep.stderr)
         }
+        for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52")] {
+            let bad = try run(["track", "x.mp4", flag, value])
+            XCTAssertEqual(bad.status, 2, flag)
+            XCTAssertTrue(bad.stderr.contains(flag), bad.stderr)
+        }
         let flip = try run(["track", "x.mp4", "--no-stage2", "--flip-average"])
         XCTAssertEqual(flip.status, 2)
         XCTAssertTrue(flip.stderr.contains("--flip-average"), flip.stderr)

@@ -76,6 +76,32 @@ final class TrackCommandTests: XCTestCase {
         }
     }
 
+    /// `--overlay-preset` and `--overlay-crf` reach the encoder: the same frames come out bigger with
+    /// a faster preset and a lower CRF, every frame is there, and NAME.json records the settings.
+    func testOverlayEncoderSettingsReachTheEncoder() throws {
+        let dir = try temporaryDirectory(self)
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try shortClip(clip, frames: 12)
+        var sizes: [String: Int] = [:]
+        for (preset, crf) in [("veryfast", 20), ("ultrafast", 20), ("veryfast", 12)] {
+            let key = "\(preset)-\(crf)", out = dir.appendingPathComponent(key)
+            let r = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-stage2", "--overlay-preset", preset, "--overlay-crf", "\(crf)",
+                                             "--models", repo.appendingPathComponent("models").path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let overlay = out.appendingPathComponent("clip.overlay.mp4")
+            sizes[key] = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: overlay.path)[.size] as? Int)
+            let reader = try VideoReader(url: overlay)
+            var n = 0
+            while reader.nextFrame() != nil { n += 1 }
+            XCTAssertEqual(n, 12, key)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
+            let settings = try XCTUnwrap(json["settings"] as? [String: String])
+            XCTAssertEqual(settings["overlay_preset"], preset); XCTAssertEqual(settings["overlay_crf"], "\(crf)")
+        }
+        XCTAssertGreaterThan(sizes["ultrafast-20"]!, sizes["veryfast-20"]!, "\(sizes)")
+        XCTAssertGreaterThan(sizes["veryfast-12"]!, sizes["veryfast-20"]!, "\(sizes)")
+    }
+
     func testBatchWithABrokenFileResumeAndShards() throws {
         let dir = try temporaryDirectory(self)
         let inputs = dir.appendingPathComponent("in")

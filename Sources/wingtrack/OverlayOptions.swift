@@ -1,0 +1,24 @@
+import ArgumentParser
+import MediaIO
+
+/// How the overlay video is encoded, shared by `track` and `bench video`. The default (veryfast,
+/// CRF 20) is what every measurement in docs/ used; docs/performance.md has what faster presets save.
+struct OverlayOptions: ParsableArguments {
+    @Option(help: "x264 preset of the overlay video: \(VideoWriter.x264Presets.joined(separator: ", ")) (faster: less CPU, bigger files).")
+    var overlayPreset = "veryfast"
+    @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = 20
+
+    func validate() throws {
+        guard VideoWriter.x264Presets.contains(overlayPreset) else {
+            throw ValidationError("--overlay-preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
+        }
+        guard (0...51).contains(overlayCrf) else { throw ValidationError("--overlay-crf must be between 0 and 51") }
+    }
+
+    var writerOptions: VideoWriter.Options {
+        var o = VideoWriter.Options()
+        o.preset = overlayPreset
+        o.crf = overlayCrf
+        return o
+    }
+}
