@@ -33,12 +33,14 @@ struct BenchCommand: ParsableCommand {
     struct Report: Codable {
         var nn: NetworkBenchmark?
         var video: [VideoBenchmark.Row]?
+        /// What the video rows ran on and with: cores, OpenBLAS core, networks, overlay encoding.
+        var videoSetup: [String: String]?
     }
 
     func run() throws {
         var report = Report()
         if what != .video { report.nn = NetworkBenchmark.run(secondsPerItem: seconds) }
-        if what != .nn { report.video = try runVideo() }
+        if what != .nn { (report.video, report.videoSetup) = try runVideo() }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
             // `bench nn --json` keeps its flat shape for existing scripts.
@@ -46,11 +48,14 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             if let nn = report.nn { print(nn.table) }
-            if let video = report.video { print(VideoBenchmark.table(video), terminator: "") }
+            if let video = report.video, let setup = report.videoSetup {
+                print(setup.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+                print(VideoBenchmark.table(video), terminator: "")
+            }
         }
     }
 
-    private func runVideo() throws -> [VideoBenchmark.Row] {
+    private func runVideo() throws -> ([VideoBenchmark.Row], [String: String]) {
         let modelsURL = ModelsLocation.resolve(models)
         let sourceURL = source.map { URL(fileURLWithPath: $0) }
             ?? modelsURL.deletingLastPathComponent().appendingPathComponent("samples/grace_hopper.mp4")
@@ -75,6 +80,9 @@ struct BenchCommand: ParsableCommand {
             rows.append(try VideoBenchmark.measure(clip: clip, size: "\(w)x\(h)", localizer: localizer, detector: detector,
                                                    options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
         }
-        return rows
+        let setup = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "openblas_core": BLAS.coreName,
+                     "networks": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", "flip_average": "\(localizer.flipAverage)",
+                     "overlay": "x264 \(overlay.overlayPreset), crf \(overlay.overlayCrf)", "source": sourceURL.lastPathComponent]
+        return (rows, setup)
     }
 }

@@ -16,8 +16,12 @@ final class BenchVideoTests: XCTestCase {
             var size: String; var frames: Int; var decodeFps: Double; var decodeEncodeFps: Double
             var trackFps: Double; var trackOverlayFps: Double; var overlayRatio: Double; var successRate: Double; var stageMs: [String: Double]
         }
-        struct Report: Decodable { var video: [Row] }
-        let rows = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8)).video
+        struct Report: Decodable { var video: [Row]; var videoSetup: [String: String] }
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let rows = report.video
+        XCTAssertEqual(report.videoSetup["source"], "grace_hopper.mp4")
+        XCTAssertEqual(report.videoSetup["overlay"], "x264 veryfast, crf 20")
+        XCTAssertEqual(report.videoSetup["cores"], "\(ProcessInfo.processInfo.activeProcessorCount)")
         XCTAssertEqual(rows.count, 1)
         let row = try XCTUnwrap(rows.first)
         XCTAssertEqual(row.size, "320x180")
