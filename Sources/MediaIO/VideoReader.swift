@@ -19,6 +19,9 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     /// From the container, else duration × fps; 0 when unknown.
     public var estimatedFrameCount: Int
     public var hasAudio: Bool
+
+    /// The frame rate to give an encoder re-encoding this video: `fps`, or 30 when unknown.
+    public var encodingFrameRate: Double { fps > 0 ? fps : 30 }
 }
 
 /// Decodes the best video stream of a file into upright packed RGB (or BGR) frames.

@@ -45,7 +45,7 @@ public enum VideoBenchmark {
         var cw = sw, ch = Int((Double(sw) * Double(height) / Double(width)).rounded())
         if ch > sh { ch = sh; cw = min(sw, Int((Double(sh) * Double(width) / Double(height)).rounded())) }
         var o = VideoWriter.Options()
-        o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
+        o.frameRate = reader.info.encodingFrameRate
         let writer = try VideoWriter(url: url, width: width, height: height, options: o)
         var n = 0
         while n < frames, let f = reader.nextFrame() {
@@ -73,7 +73,7 @@ public enum VideoBenchmark {
         let t0 = Date()
         let reader = try VideoReader(url: url, format: .rgb24)
         var o = options
-        o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
+        o.frameRate = reader.info.encodingFrameRate
         let writer = try VideoWriter(url: scratch, width: reader.info.width, height: reader.info.height, options: o)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let queue = BoundedQueue<Frame>(capacity: 3)

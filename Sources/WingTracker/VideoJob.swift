@@ -79,7 +79,7 @@ public struct VideoJob {
         if writeOverlay {
             var o = overlayOptions
             o.audioSource = reader.info.hasAudio ? input : nil
-            o.frameRate = reader.info.fps > 0 ? reader.info.fps : 30
+            o.frameRate = reader.info.encodingFrameRate
             writer = try VideoWriter(url: overlayURL, width: reader.info.width, height: reader.info.height, options: o)
         }
 
@@ -160,14 +160,16 @@ public struct VideoJob {
         let secs = Date().timeIntervalSince(start)
         let stage = ["decode": clock.decode, "draw": clock.draw, "encode": clock.encode, "csv": csvSeconds,
                      "detector": tracker.timings.detector, "cnn6": tracker.timings.cnn6, "cnn7": tracker.timings.cnn7]
+        var settings = trackerOptions.summary
+        settings["flip_average"] = "\(localizer.flipAverage)"
+        settings["convention"] = localizer.answerConvention
+        if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)" }
         let summary = VideoSummary(input: input.path, frames: frames, framesTracked: trackedFrames, successRate: Double(trackedFrames) / Double(frames),
                                    acquisitions: tracker.acquisitions, detectorRuns: tracker.detectorRuns, decodeErrors: reader.decodeErrors,
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
                                    processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
-                                   networks: localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", settings: trackerOptions.summary.merging(["flip_average": "\(localizer.flipAverage)",
-                                                                                   "convention": localizer.answerConvention]
-                                                       .merging(writeOverlay ? ["overlay_preset": overlayOptions.preset, "overlay_crf": "\(overlayOptions.crf)"] : [:]) { a, _ in a }) { a, _ in a })
+                                   networks: localizer.networks, settings: settings)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try enc.encode(summary), to: jsonURL)
         return summary

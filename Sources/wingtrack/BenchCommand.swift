@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
                                                    options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
         }
         let setup = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "openblas_core": BLAS.coreName,
-                     "networks": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7", "flip_average": "\(localizer.flipAverage)",
+                     "networks": localizer.networks, "flip_average": "\(localizer.flipAverage)",
                      "overlay": "x264 \(overlay.overlayPreset), crf \(overlay.overlayCrf)", "source": sourceURL.lastPathComponent]
         return (rows, setup)
     }

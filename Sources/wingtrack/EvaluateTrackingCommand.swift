@@ -178,7 +178,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.truthJitter = truthJitterSum / Double(max(1, jitterCount))
         report.trackingFps = Double(report.frames) / trackSeconds
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split,
-                           "stages": localizer.stage2 == nil ? "cnn6" : "cnn6+cnn7"]) { a, _ in a }
+                           "stages": localizer.networks]) { a, _ in a }
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
         if json {
