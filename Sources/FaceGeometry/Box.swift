@@ -25,6 +25,9 @@ public struct Box: Codable, Equatable, Sendable {
     /// Side of the smallest centred square holding the box.
     public var squareSide: Float { max(width, height) }
 
+    /// Whether `p` lies inside the box (edges included).
+    public func contains(_ p: Point) -> Bool { p.x >= minX && p.x <= maxX && p.y >= minY && p.y <= maxY }
+
     /// Intersection over union with another box (0 when disjoint).
     public func iou(_ o: Box) -> Float {
         let iw = min(maxX, o.maxX) - max(minX, o.minX), ih = min(maxY, o.maxY) - max(minY, o.minY)

@@ -29,4 +29,10 @@ public struct JitterMeter: Sendable {
 
     /// The mean jitter so far (nil before the first measurable frame).
     public var value: Double? { count > 0 ? sum / Double(count) : nil }
+
+    /// The mean over every measurable frame of several meters (nil when none has one).
+    public static func pooled(_ meters: [JitterMeter]) -> Double? {
+        let n = meters.reduce(0) { $0 + $1.count }
+        return n > 0 ? meters.reduce(0) { $0 + $1.sum } / Double(n) : nil
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The per-video landmark table, in OpenFace FeatureExtraction's column layout:
 /// `frame,face_id,timestamp,confidence,success,x_0..x_67,y_0..y_67,box_x,box_y,box_w,box_h`.
 ///
-/// One row per decoded frame; `frame` is 1-based, `timestamp` is the presentation time in seconds,
+/// One row per decoded frame and face id (ids 0 ..< maxFaces, in order); `frame` is 1-based, `timestamp` is the presentation time in seconds,
 /// coordinates are continuous image coordinates (pixel centres at +0.5) with 3 decimals. A frame
 /// without a tracked face has `success` 0, its confidence, and empty landmark and box fields.
 public enum LandmarkCSV {

@@ -3,10 +3,21 @@ import FaceGeometry
 import MediaIO
 
 /// Draws tracking results onto a frame: the 68 points, the face contour polylines (jaw, brows, nose,
-/// eyes, lips), the box, the face id and a confidence bar.
+/// eyes, lips), the box, the face id and a confidence bar; the box, bar and label take the face id's
+/// colour (`idColours`, in turn).
 public enum OverlayRenderer {
     typealias Color = (UInt8, UInt8, UInt8)   // r, g, b
-    static let point: Color = (255, 230, 0), line: Color = (0, 200, 255), box: Color = (0, 255, 0), lost: Color = (255, 40, 40)
+    static let point: Color = (255, 230, 0), line: Color = (0, 200, 255), lost: Color = (255, 40, 40)
+    /// Box colours by face id: green, magenta, orange, violet, white, then again.
+    static let idColours: [Color] = [(0, 255, 0), (255, 0, 200), (255, 150, 0), (150, 110, 255), (255, 255, 255)]
+    static func colour(faceID: Int) -> Color { idColours[faceID % idColours.count] }
+
+    /// Draws every tracked face of a frame (`observations[i]` is face id i); a frame without any
+    /// tracked face gets the red "lost" bar in its top-left corner.
+    public static func draw(_ observations: [Tracker.Observation], on image: inout PixelBuffer) {
+        for (id, o) in observations.enumerated() where o.success { draw(o, faceID: id, on: &image) }
+        if !observations.contains(where: \.success) { drawLost(on: &image) }
+    }
 
     public static func draw(_ o: Tracker.Observation, faceID: Int, on image: inout PixelBuffer) {
         if let pts = o.landmarks, o.success {
@@ -16,6 +27,7 @@ public enum OverlayRenderer {
             }
             for p in pts { dot(p, point, &image) }
             if let b = o.box {
+                let box = colour(faceID: faceID)
                 rect(Int(b.minX), Int(b.minY), Int(b.maxX), Int(b.maxY), box, &image)
                 // Confidence bar above the box (full width = 1.0), and above it "ID n 0.97".
                 let w = Int(b.width * o.confidence)
@@ -25,9 +37,13 @@ public enum OverlayRenderer {
                                scale: scale, color: box, on: &image)
             }
         } else {
-            // Lost: a red bar in the top-left corner.
-            for y in 4..<10 { for x in 4..<40 { set(x, y, lost, &image) } }
+            drawLost(on: &image)
         }
+    }
+
+    /// A red bar in the top-left corner: no face tracked.
+    static func drawLost(on image: inout PixelBuffer) {
+        for y in 4..<10 { for x in 4..<40 { set(x, y, lost, &image) } }
     }
 
     /// The text above a tracked face's box.

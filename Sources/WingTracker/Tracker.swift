@@ -8,7 +8,9 @@ import FaceGeometry
 /// landmarks. A frame succeeds when the face score is at least `scoreThreshold`; below it the face
 /// is lost and the detector runs again (around the last position first, then on the whole frame),
 /// on that frame and on later ones until it finds the face (on fewer of them as a loss goes on:
-/// `searches(onLostFrame:maxInterval:)`). Not thread-safe: one tracker per video.
+/// `searches(onLostFrame:maxInterval:)`). Several trackers follow several faces (`MultiFaceTracker`):
+/// each is told the boxes of the faces the others hold and leaves them alone. Not thread-safe: one
+/// tracker per face and video.
 public final class Tracker {
     public enum Stage1Policy: String, Sendable, CaseIterable {
         /// CNN-6 on every frame, as in the paper's pipeline.
@@ -64,7 +66,15 @@ public final class Tracker {
     public private(set) var timings = Timings()
     private var previous: [Point]?
     private var beforePrevious: [Point]?
-    private var lastBox: Box?
+    /// The last tracked face's box (kept after a loss: the search looks there first).
+    public private(set) var lastBox: Box?
+    /// Whether the previous frame ended with a tracked face.
+    public var isTracking: Bool { previous != nil }
+    /// For the extra face ids of multi-face tracking (nil for the first): while the id waits for a
+    /// face — before its first, and once a loss has lasted `recentLossFrames` — it searches only on
+    /// every `waitInterval`-th frame, and for frontal faces only. Its searches cost the frame rate of
+    /// the faces being tracked, for a person who may never come.
+    public var waitInterval: Int?
     /// Consecutive frames without a face (sets the search schedule and the smallest face searched).
     private var framesLost = 0
     /// Detector searches during the current loss (selects the extra search).
@@ -77,6 +87,13 @@ public final class Tracker {
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds.
     public func process(_ image: PixelView, timestamp: Double) -> Observation {
+        process(image, timestamp: timestamp, avoiding: [], searches: FrameSearches(image: image, detector: detector))
+    }
+
+    /// Processes one frame, leaving alone the faces in `avoiding` (other tracks' boxes): a tracked
+    /// face that lands on one of them is lost, and a detection whose centre lies in one is skipped.
+    /// `searches` holds the detector's searches on this frame, shared with the other tracks.
+    func process(_ image: PixelView, timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
         if var prev = previous {
             if options.constantVelocity, let before = beforePrevious {
                 let v = centroid(prev) - centroid(before)
@@ -95,12 +112,20 @@ public final class Tracker {
             let t1 = DispatchTime.now()
             let r = localizer.refine(image, from: shape, coarseScore: coarseScore)
             timings.cnn7 += seconds(since: t1)
-            if r.faceScore >= options.scoreThreshold {
+            if r.faceScore >= options.scoreThreshold && !Self.isHeld(r.landmarks, by: avoiding) {
                 return accept(r, at: timestamp, acquired: false)
             }
             previous = nil; beforePrevious = nil
         }
-        return acquire(image, at: timestamp)
+        return acquire(image, at: timestamp, avoiding: avoiding, searches: searches)
+    }
+
+    /// Whether landmarks are those of a face another track holds: their box overlaps one of `boxes`
+    /// by more than half (intersection over union).
+    static func isHeld(_ landmarks: [Point], by boxes: [Box]) -> Bool {
+        guard !boxes.isEmpty else { return false }
+        let b = Box(bounding: landmarks)
+        return boxes.contains { $0.iou(b) > 0.5 }
     }
 
     /// Lost frames during which the search looks only for faces at least half the last size.
@@ -124,29 +149,34 @@ public final class Tracker {
         return n % interval == 0
     }
 
-    private func acquire(_ image: PixelView, at timestamp: Double) -> Observation {
-        guard Self.searches(onLostFrame: framesLost, maxInterval: options.maxSearchInterval) else {
+    private func acquire(_ image: PixelView, at timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
+        let waiting = waitInterval.map { _ in acquisitions == 0 || framesLost >= Self.recentLossFrames } ?? false
+        let searchesNow = waiting ? framesLost % waitInterval! == 0
+            : Self.searches(onLostFrame: framesLost, maxInterval: options.maxSearchInterval)
+        guard searchesNow else {
             framesLost += 1
             return Observation(success: false, confidence: 0, landmarks: nil, box: nil, acquired: false)
         }
-        let grey = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
         // Shortly after a loss the face is about the size it was: skip windows under half that size
         // (most of the scan's cost is in the small scales). After a second, search every size again.
         var minFace = max(24, min(image.width, image.height) / 16)
         if let b = lastBox, framesLost < Self.recentLossFrames { minFace = max(minFace, Int(b.squareSide * 0.5)) }
-        detector.setSizeRange(min: minFace, max: nil)
         let t0 = DispatchTime.now()
         detectorRuns += 1
+        // Faces other tracks hold are not candidates.
+        func free(_ d: [FaceDetector.Detection]) -> [FaceDetector.Detection] {
+            d.filter { det in !avoiding.contains { $0.contains(det.box.center) } }
+        }
         var found: [FaceDetector.Detection] = []
         if let b = lastBox {
             let side = Int(b.squareSide * 2.5)
             let region = PixelRect(x: Int(b.center.x) - side / 2, y: Int(b.center.y) - side / 2, width: side, height: side)
-            found = detector.detectFrontal(grey, region: region)
+            found = free(searches.frontal(minFace: minFace, region: region))
         }
-        if found.isEmpty { found = detector.detectFrontal(grey) }
-        if found.isEmpty {
+        if found.isEmpty { found = free(searches.frontal(minFace: minFace)) }
+        if found.isEmpty && !waiting {
             let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
-            found = extra.kind == "profile" ? detector.detectProfiles(grey) : detector.detectRotated(grey, degrees: extra.degrees)
+            found = free(extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace))
         }
         framesLost += 1
         lossSearches += 1
@@ -159,6 +189,7 @@ public final class Tracker {
             let t2 = DispatchTime.now()
             let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
             timings.cnn7 += seconds(since: t2)
+            if Self.isHeld(r.landmarks, by: avoiding) { continue }
             if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
         }
         guard let (r, score) = best, score >= options.scoreThreshold else {

@@ -5,10 +5,21 @@ import MediaIO
 
 /// What `wingtrack track` records per video in `NAME.json`.
 public struct VideoSummary: Codable, Sendable {
+    /// One face id's record (multi-face tracking has one per id).
+    public struct Face: Codable, Sendable {
+        public var faceID: Int
+        public var framesTracked: Int
+        public var successRate: Double
+        public var acquisitions: Int
+        public var jitter: Double?
+    }
+
     public var input: String
     public var frames: Int
+    /// Frames with at least one face tracked (with one face id: the frames where it was tracked).
     public var framesTracked: Int
     public var successRate: Double
+    /// (Re-)acquisitions over all face ids.
     public var acquisitions: Int
     public var detectorRuns: Int
     public var decodeErrors: Int
@@ -19,8 +30,11 @@ public struct VideoSummary: Codable, Sendable {
     public var seconds: Double
     /// Seconds per stage, summed: decode, detector, cnn6, cnn7, draw, encode, csv.
     public var stageSeconds: [String: Double]
-    /// Mean frame-to-frame jitter of the output landmarks ÷ inter-ocular distance (see JitterMeter).
+    /// Mean frame-to-frame jitter of the output landmarks ÷ inter-ocular distance (see JitterMeter),
+    /// over all face ids.
     public var jitter: Double?
+    /// Per face id: frames tracked, success rate, acquisitions, jitter.
+    public var faces: [Face]
     public var overlay: String?
     public var notes: [String]
     /// The networks that made the landmarks: "cnn6" (CNN-6 alone) or "cnn6+cnn7" (two-stage).
@@ -37,6 +51,10 @@ public struct VideoJob {
     public var name: String
     public var writeOverlay = true
     public var trackerOptions = Tracker.Options()
+    /// Faces followed at once; the CSV has this many rows per frame (face ids 0 ..< maxFaces).
+    public var maxFaces = 1
+    /// With `maxFaces` > 1: an id waiting for a face searches on every this many frames.
+    public var newFaceInterval = 30
     /// The overlay's encoder settings (x264 preset and CRF); its frame rate and audio come from the input.
     public var overlayOptions = VideoWriter.Options()
     /// Polled once per frame; when it returns true the job stops, removes its temporary files and
@@ -68,7 +86,8 @@ public struct VideoJob {
     public func run(localizer: Localizer, detector: FaceDetector, progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
         let reader = try VideoReader(url: input, format: .rgb24)
-        let tracker = Tracker(localizer: localizer, detector: detector, options: trackerOptions)
+        let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: trackerOptions, maxFaces: maxFaces,
+                                       newFaceInterval: newFaceInterval)
         let csvTemp = AtomicFile.temporaryURL(for: csvURL)
         guard FileManager.default.createFile(atPath: csvTemp.path, contents: nil), let csv = FileHandle(forWritingAtPath: csvTemp.path) else {
             throw MediaError(.write, path: csvURL.path, reason: "cannot create the CSV (is the folder writable?)")
@@ -85,7 +104,7 @@ public struct VideoJob {
 
         // Decoder thread → `decoded`; tracker here → `tracked`; encoder thread draws and encodes.
         let decoded = BoundedQueue<Frame>(capacity: 3)
-        let tracked = BoundedQueue<(Frame, Tracker.Observation)>(capacity: 3)
+        let tracked = BoundedQueue<(Frame, [Tracker.Observation])>(capacity: 3)
         let done = DispatchGroup()
         let clock = StageClock(), encodeError = ErrorBox()
         done.enter()
@@ -106,7 +125,7 @@ public struct VideoJob {
                     guard encodeError.value == nil else { continue }   // drain after a failure
                     var image = frame.image
                     let t0 = DispatchTime.now()
-                    OverlayRenderer.draw(obs, faceID: 0, on: &image)
+                    OverlayRenderer.draw(obs, on: &image)
                     let t1 = DispatchTime.now()
                     clock.draw += Self.seconds(since: t0)
                     do { try writer.write(image, timestamp: frame.timestamp) } catch { encodeError.value = error }
@@ -116,7 +135,8 @@ public struct VideoJob {
         }
 
         var frames = 0, trackedFrames = 0, csvSeconds = 0.0
-        var jitter = JitterMeter()
+        var jitter = [JitterMeter](repeating: JitterMeter(), count: maxFaces)
+        var facesTracked = [Int](repeating: 0, count: maxFaces)
         var buffer = LandmarkCSV.header + "\n"
         var failure: Error?
         while let frame = decoded.pop() {
@@ -125,10 +145,13 @@ public struct VideoJob {
                                           rowBytes: frame.image.rowBytes), timestamp: frame.timestamp)
             }
             frames += 1
-            if obs.success { trackedFrames += 1 }
-            jitter.add(obs.success ? obs.landmarks : nil)
+            if obs.contains(where: \.success) { trackedFrames += 1 }
             let t0 = DispatchTime.now()
-            buffer += LandmarkCSV.row(frame: frames, faceID: 0, timestamp: frame.timestamp, observation: obs) + "\n"
+            for (id, o) in obs.enumerated() {
+                if o.success { facesTracked[id] += 1 }
+                jitter[id].add(o.success ? o.landmarks : nil)
+                buffer += LandmarkCSV.row(frame: frames, faceID: id, timestamp: frame.timestamp, observation: o) + "\n"
+            }
             if buffer.utf8.count > 1 << 16 {
                 // The throwing write: a full disk is an error for this video, not a crash.
                 do { try csv.write(contentsOf: Data(buffer.utf8)) }
@@ -163,11 +186,17 @@ public struct VideoJob {
         var settings = trackerOptions.summary
         settings["flip_average"] = "\(localizer.flipAverage)"
         settings["convention"] = localizer.answerConvention
+        settings["max_faces"] = "\(maxFaces)"
+        if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
         if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)" }
+        let faces = tracker.tracks.indices.map { id in
+            VideoSummary.Face(faceID: id, framesTracked: facesTracked[id], successRate: Double(facesTracked[id]) / Double(frames),
+                              acquisitions: tracker.tracks[id].acquisitions, jitter: jitter[id].value)
+        }
         let summary = VideoSummary(input: input.path, frames: frames, framesTracked: trackedFrames, successRate: Double(trackedFrames) / Double(frames),
                                    acquisitions: tracker.acquisitions, detectorRuns: tracker.detectorRuns, decodeErrors: reader.decodeErrors,
                                    width: reader.info.width, height: reader.info.height, fps: reader.info.fps,
-                                   processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: jitter.value,
+                                   processingFps: Double(frames) / secs, seconds: secs, stageSeconds: stage, jitter: JitterMeter.pooled(jitter), faces: faces,
                                    overlay: writeOverlay ? overlayURL.lastPathComponent : nil, notes: writer?.notes ?? [],
                                    networks: localizer.networks, settings: settings)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -4,7 +4,8 @@ import MediaIO
 import WingNN
 
 /// A generated video with exact ground truth: one annotated face crop moved smoothly over a textured
-/// background (translation, scale, roll), optionally absent for a stretch of frames.
+/// background (translation, scale, roll), optionally absent for a stretch of frames. Several clips of
+/// the same size make a clip with several faces (`write(_:to:crf:)`: the first clip's background).
 ///
 /// Frame t shows the crop through the similarity `faceToFrame(t)`; its ground truth is the crop's 68
 /// points through the same map. The crop is blended in with a soft round mask (radius 0.85 of the
@@ -18,8 +19,10 @@ public struct GroundTruthClip: Sendable {
         public var faceSize: Float = 0.32, scaleSwing: Float = 0.25
         /// Peak roll in degrees.
         public var maxRollDegrees: Float = 35
-        /// Peak translation of the face centre from the frame centre, as a fraction of width / height.
+        /// Peak translation of the face centre from its mean position, as a fraction of width / height.
         public var travel: Float = 0.25
+        /// The face centre's mean position, as a fraction of width and height (0.5, 0.5: the frame centre).
+        public var centreX: Float = 0.5, centreY: Float = 0.5
         /// Frames without the face (nil = none).
         public var gap: Range<Int>? = nil
         /// Phase offset of the trajectories (so clips from the same face differ).
@@ -45,7 +48,7 @@ public struct GroundTruthClip: Sendable {
         let m = motion
         let u = Float(t) / Float(max(1, m.period)) * 2 * .pi + m.phase
         let (W, H) = (Float(m.width), Float(m.height))
-        let centre = Point(W / 2 + m.travel * W * sin(u), H / 2 + m.travel * H * sin(2 * u + 1))
+        let centre = Point(m.centreX * W + m.travel * W * sin(u), m.centreY * H + m.travel * H * sin(2 * u + 1))
         let side = m.faceSize * H * (1 + m.scaleSwing * sin(1.5 * u + 2))
         let roll = m.maxRollDegrees * .pi / 180 * sin(u + 0.5)
         // The landmarks' box in the crop is ~half the crop (faces68 crops are 2× the box), centred.
@@ -64,7 +67,13 @@ public struct GroundTruthClip: Sendable {
     /// Renders frame `t` (packed RGB).
     public func frame(_ t: Int) -> PixelBuffer {
         var img = PixelBuffer(width: motion.width, height: motion.height, format: .rgb24, data: background)
-        if let g = motion.gap, g.contains(t) { return img }
+        draw(t, on: &img)
+        return img
+    }
+
+    /// Blends the face as it is at frame `t` into `img` (packed RGB of the clip's size).
+    public func draw(_ t: Int, on img: inout PixelBuffer) {
+        if let g = motion.gap, g.contains(t) { return }
         let toCrop = faceToFrame(t).inverse
         let (cw, ch) = (Float(faceWidth), Float(faceHeight))
         let centre = Point(cw / 2, ch / 2), radius = 0.85 * cw / 2, feather = 0.08 * cw / 2
@@ -72,7 +81,7 @@ public struct GroundTruthClip: Sendable {
         let fc = faceToFrame(t).apply(centre), fr = radius * faceToFrame(t).scale + 2
         let x0 = max(0, Int(fc.x - fr)), x1 = min(motion.width - 1, Int(fc.x + fr))
         let y0 = max(0, Int(fc.y - fr)), y1 = min(motion.height - 1, Int(fc.y + fr))
-        guard x0 <= x1, y0 <= y1 else { return img }
+        guard x0 <= x1, y0 <= y1 else { return }
         let W = motion.width
         face.withUnsafeBufferPointer { src in
             for y in y0...y1 {
@@ -95,7 +104,6 @@ public struct GroundTruthClip: Sendable {
                 }
             }
         }
-        return img
     }
 
     /// Encodes the clip (H.264, crf `crf`) to `url`; returns the ground truth of every frame.
@@ -108,6 +116,27 @@ public struct GroundTruthClip: Sendable {
         for t in 0..<motion.frames { try writer.write(frame(t), timestamp: Double(t) / motion.fps) }
         try writer.finish()
         return (0..<motion.frames).map(landmarks)
+    }
+
+    /// Encodes several clips of the same size and length as one (the first clip's background, the
+    /// faces drawn in order, later ones over earlier ones); returns each clip's ground truth per frame.
+    @discardableResult
+    public static func write(_ clips: [GroundTruthClip], to url: URL, crf: Int = 18) throws -> [[[Point]?]] {
+        guard let first = clips.first else { return [] }
+        let m = first.motion
+        precondition(clips.allSatisfy { $0.motion.width == m.width && $0.motion.height == m.height && $0.motion.frames == m.frames },
+                     "clips of one size and length")
+        var options = VideoWriter.Options()
+        options.crf = crf
+        options.frameRate = m.fps
+        let writer = try VideoWriter(url: url, width: m.width, height: m.height, options: options)
+        for t in 0..<m.frames {
+            var img = first.frame(t)
+            for c in clips.dropFirst() { c.draw(t, on: &img) }
+            try writer.write(img, timestamp: Double(t) / m.fps)
+        }
+        try writer.finish()
+        return clips.map { c in (0..<m.frames).map(c.landmarks) }
     }
 
     /// A face-free background: a colour gradient with soft blobs and fine stripes (seeded).

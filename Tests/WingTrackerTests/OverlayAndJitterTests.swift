@@ -23,6 +23,31 @@ final class OverlayAndJitterTests: XCTestCase {
         XCTAssertEqual(PixelFont.width(text, scale: 2), 2 * (4 * text.count - 1))
     }
 
+    /// Two tracked faces: each box is drawn in its id's colour around its own landmarks; no "lost" bar.
+    /// No tracked face: only the red bar in the top-left corner.
+    func testEachFaceIDGetsItsOwnBoxColour() {
+        func face(at x: Float) -> Tracker.Observation {
+            let pts = (0..<68).map { Point(x + Float($0 % 9) * 5, 60 + Float($0 / 9) * 5) }
+            return Tracker.Observation(success: true, confidence: 0.9, landmarks: pts, box: Box(bounding: pts), acquired: false)
+        }
+        var img = PixelBuffer(width: 200, height: 120)
+        let faces = [face(at: 20), face(at: 120)]
+        OverlayRenderer.draw(faces, on: &img)
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(img.data[(y * 200 + x) * 3 ..< (y * 200 + x) * 3 + 3]) }
+        for (id, f) in faces.enumerated() {
+            let b = f.box!, c = OverlayRenderer.colour(faceID: id)
+            // The bottom-left corner of the box (drawn after the points and contours).
+            XCTAssertEqual(pixel(Int(b.minX), Int(b.maxY)), [c.0, c.1, c.2], "face \(id)")
+        }
+        XCTAssertNotEqual(OverlayRenderer.colour(faceID: 0).1, OverlayRenderer.colour(faceID: 1).1)
+        XCTAssertEqual(pixel(6, 6), [0, 0, 0], "no lost bar while faces are tracked")
+        let lost = Tracker.Observation(success: false, confidence: 0, landmarks: nil, box: nil, acquired: false)
+        var empty = PixelBuffer(width: 200, height: 120)
+        OverlayRenderer.draw([lost, lost], on: &empty)
+        let red = (0..<(200 * 120)).filter { empty.data[3 * $0] == 255 && empty.data[3 * $0 + 1] == 40 }
+        XCTAssertEqual(red.count, 6 * 36, "the lost bar, and nothing else")
+    }
+
     /// Points alternating ±d around a fixed shape have second differences of 2d: jitter = 2d / IOD.
     /// Straight-line motion has none.
     func testJitterOfKnownSignals() {
