@@ -17,11 +17,13 @@ final class MultiFaceTrackingTests: XCTestCase {
         return (ds, [afw[afw.count / 4], afw[3 * afw.count / 4]])
     }
 
-    /// A clip of face `k` moving around a mean position at `centreX` of the width.
-    func clip(_ ds: FaceDataset, _ k: Int, centreX: Float, phase: Float, frames: Int, gap: Range<Int>? = nil) -> GroundTruthClip {
+    /// A clip of face `k` moving around a mean position at `centreX` of the width, by `travel` of the
+    /// width and height.
+    func clip(_ ds: FaceDataset, _ k: Int, centreX: Float, phase: Float, frames: Int, gap: Range<Int>? = nil,
+              travel: Float = 0.06) -> GroundTruthClip {
         var m = GroundTruthClip.Motion()
         m.frames = frames; m.phase = phase; m.gap = gap
-        m.centreX = centreX; m.travel = 0.06; m.faceSize = 0.28; m.maxRollDegrees = 25
+        m.centreX = centreX; m.travel = travel; m.faceSize = 0.28; m.maxRollDegrees = 25
         let (w, h) = ds.sizes[k]
         return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: UInt64(k))
     }
@@ -120,6 +122,28 @@ final class MultiFaceTrackingTests: XCTestCase {
         let back = try XCTUnwrap((away.upperBound..<frames).first { on[leaver][$0] != nil }, "the second face was not taken back")
         XCTAssertLessThanOrEqual(back - away.upperBound, 5, "taken back \(back - away.upperBound) frames after it returned")
         XCTAssertEqual(on[leaver].compactMap { $0 }.filter { $0 != 1 }.count, 0, "id \(leaver) was on the other face")
+    }
+
+    /// Two people cross paths twice, the second passing in front of the first and hiding it: no id
+    /// ever moves to the other face, the face in front is tracked throughout, and the hidden one is
+    /// taken back by its own id after each crossing.
+    func testCrossingFacesDoNotSwapIDs() throws {
+        let (ds, idx) = try twoFaces()
+        let dir = try temporaryDirectory(self)
+        let url = dir.appendingPathComponent("cross.mp4"), frames = 150
+        // Half a cycle apart on the same path: they meet at the centre at frames 37 and 112.
+        let truths = try GroundTruthClip.write([clip(ds, idx[0], centreX: 0.5, phase: .pi / 2, frames: frames, travel: 0.3),
+                                                clip(ds, idx[1], centreX: 0.5, phase: 3 * .pi / 2, frames: frames, travel: 0.3)], to: url)
+        let pred = try track(url, out: dir.appendingPathComponent("out"), maxFaces: 2)
+        let on = pred.map { nearest($0, truths) }
+        for id in 0..<2 {
+            print("crossing: id \(id) " + on[id].map { $0.map(String.init) ?? "." }.joined())
+            XCTAssertLessThanOrEqual(Set(on[id].compactMap { $0 }).count, 1, "id \(id) was on both faces")
+        }
+        let front = try XCTUnwrap((0..<2).first { id in on[id].allSatisfy { $0 == 1 } }, "the face in front was not tracked on every frame")
+        let hidden = on[1 - front]
+        XCTAssertGreaterThanOrEqual(hidden.filter { $0 == 0 }.count, frames * 2 / 3, "the hidden face is tracked on too few frames")
+        XCTAssertTrue(hidden[(frames - 10)...].contains(0), "the hidden face was not taken back after the second crossing")
     }
 
     /// One face and `--max-faces 2`: id 0's rows are exactly those of `--max-faces 1` (the spare id
