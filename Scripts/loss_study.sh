@@ -3,6 +3,7 @@
 #
 #   Scripts/loss_study.sh [SAMPLES] [OUT]      defaults: 30000 samples per arm, runs/loss-study
 #   (THREADS=n sets the BLAS threads of each training run; default: all cores)
+#   (ONLY="wing-10-2 l1 ..." trains and compares only those arms, e.g. two shells on two cores)
 #
 # Every arm trains `wingtrack train --net cnn6` with the same recipe, seed, schedule and sample budget;
 # only the loss (and, in the last arm, PDB) changes. An arm whose OUT/ARM/best.wtm already exists is
@@ -35,6 +36,7 @@ mkdir -p "$OUT"
 compare=()
 for arm in "${ARMS[@]}"; do
   label=${arm%%|*}; flags=${arm#*|}
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $label "* ]]; then continue; fi
   dir="$OUT/$label"
   if [ ! -f "$dir/best.wtm" ] || ! grep -q '^done:' "$dir.log" 2>/dev/null; then
     resume=""; [ -f "$dir/last.state" ] && resume="--resume"
