@@ -44,6 +44,9 @@ public struct RidgeProblem: Sendable {
         gram = g; cross = c
     }
 
+    /// The mean of XcᵀXc's diagonal (the features' summed variance per feature): a scale for λ.
+    public var diagonalMean: Double { (0..<features).reduce(0) { $0 + gram[$1 * features + $1] } / Double(features) }
+
     /// W = (XcᵀXc + λI)⁻¹ XcᵀRc by Cholesky; `lambda` nil keeps the offset alone (W = 0, b = mean(r)).
     /// Nil when XcᵀXc + λI is not positive definite (λ ≤ 0 on rank-deficient rows).
     public func solve(lambda: Double?) -> Solution? {

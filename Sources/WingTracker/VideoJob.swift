@@ -55,6 +55,8 @@ public struct VideoJob {
     public var maxFaces = 1
     /// With `maxFaces` > 1: an id waiting for a face searches on every this many frames.
     public var newFaceInterval = 30
+    /// The yaw regression for the CSV's `yaw_deg` (nil: that column stays empty).
+    public var headPose: HeadPose?
     /// The overlay's encoder settings (x264 preset and CRF); its frame rate and audio come from the input.
     public var overlayOptions = VideoWriter.Options()
     /// Polled once per frame; when it returns true the job stops, removes its temporary files and
@@ -150,7 +152,7 @@ public struct VideoJob {
             for (id, o) in obs.enumerated() {
                 if o.success { facesTracked[id] += 1 }
                 jitter[id].add(o.success ? o.landmarks : nil)
-                buffer += LandmarkCSV.row(frame: frames, faceID: id, timestamp: frame.timestamp, observation: o) + "\n"
+                buffer += LandmarkCSV.row(frame: frames, faceID: id, timestamp: frame.timestamp, observation: o, headPose: headPose) + "\n"
             }
             if buffer.utf8.count > 1 << 16 {
                 // The throwing write: a full disk is an error for this video, not a crash.
@@ -187,6 +189,7 @@ public struct VideoJob {
         settings["flip_average"] = "\(localizer.flipAverage)"
         settings["convention"] = localizer.answerConvention
         settings["max_faces"] = "\(maxFaces)"
+        settings["yaw"] = headPose == nil ? "none (no head-pose file)" : "head-pose file, fitted on \(headPose!.provenance["faces"] ?? "?") faces"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
         if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)" }
         let faces = tracker.tracks.indices.map { id in

@@ -1,4 +1,5 @@
 import Foundation
+import FaceGeometry
 
 /// Where the networks are read from when `--models` is not given.
 ///
@@ -19,5 +20,12 @@ enum ModelsLocation {
         return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("cnn6.wtm").path) } ?? cwd
     }
 
-    static let help = "Folder with cnn6.wtm and cnn7.wtm (default: $WINGTRACK_MODELS, ./models, or the models/ shipped beside the executable)."
+    /// The models folder's `head_pose.json` (the yaw regression), nil when the folder has none; a
+    /// file that is there but unusable is an error naming it.
+    static func headPose(in dir: URL) throws -> HeadPose? {
+        let url = dir.appendingPathComponent("head_pose.json")
+        return FileManager.default.fileExists(atPath: url.path) ? try HeadPose.load(url) : nil
+    }
+
+    static let help = "Folder with cnn6.wtm, cnn7.wtm and head_pose.json (default: $WINGTRACK_MODELS, ./models, or the models/ shipped beside the executable)."
 }

@@ -95,6 +95,7 @@ struct TrackCommand: ParsableCommand {
         guard !urls.isEmpty else { throw ValidationError("no video inputs found in \(inputs.joined(separator: " "))") }
         let modelsURL = ModelsLocation.resolve(models)
         _ = try tracking.localizer(modelsURL)   // fail early, once, on bad models, before anything is written
+        let headPose = try ModelsLocation.headPose(in: modelsURL)
         let outDir = URL(fileURLWithPath: output)
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) }
         catch { throw MediaError(.write, path: outDir.path, reason: "cannot create the output folder") }
@@ -155,6 +156,7 @@ struct TrackCommand: ParsableCommand {
                 job.trackerOptions = options
                 job.maxFaces = maxFaces
                 job.newFaceInterval = newFaceInterval
+                job.headPose = headPose
                 job.overlayOptions = overlay.writerOptions
                 job.isCancelled = { Interruption.signal != nil }
                 if resume && job.isComplete {

@@ -8,7 +8,7 @@ struct Wingtrack: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wingtrack",
         abstract: "Facial-landmark tracking for video files (Wing loss, two-stage CNN-6/CNN-7).",
-        subcommands: [TrackCommand.self, InfoCommand.self, TrainCommand.self, EvaluateCommand.self, EvaluateTrackingCommand.self, DetectCommand.self, BenchCommand.self, ModelCommand.self, RefitCommand.self])
+        subcommands: [TrackCommand.self, InfoCommand.self, TrainCommand.self, EvaluateCommand.self, EvaluateTrackingCommand.self, DetectCommand.self, BenchCommand.self, ModelCommand.self, RefitCommand.self, FitPoseCommand.self])
 
     static func main() {
         // Must come before any BLAS work: may restart the process with the right OpenBLAS kernel.

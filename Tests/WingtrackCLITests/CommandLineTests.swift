@@ -84,6 +84,37 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A broken head-pose file beside good networks: one line naming it, exit 1, no output written.
+    /// Without one, the yaw column stays empty and the run says so in NAME.json.
+    func testBrokenHeadPoseFileIsNamedAndMissingOneLeavesYawEmpty() throws {
+        let dir = try temporaryDirectory(self)
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        for f in ["cnn6.wtm", "cnn7.wtm"] {
+            try FileManager.default.copyItem(at: WingtrackBinary.repo.appendingPathComponent("models/\(f)"), to: models.appendingPathComponent(f))
+        }
+        let shipped = try String(contentsOf: WingtrackBinary.repo.appendingPathComponent("models/head_pose.json"), encoding: .utf8)
+        try String(shipped.prefix(shipped.count / 2)).write(to: models.appendingPathComponent("head_pose.json"), atomically: true, encoding: .utf8)
+        let sample = WingtrackBinary.repo.appendingPathComponent("samples/grace_hopper.mp4").path
+        let out = dir.appendingPathComponent("out")
+        let r = try run(["track", sample, "-o", out.path, "--models", models.path, "--no-video"])
+        XCTAssertEqual(r.status, 1)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.contains("head_pose.json") == true && lines.first?.contains("not a head-pose file") == true, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+
+        try FileManager.default.removeItem(at: models.appendingPathComponent("head_pose.json"))
+        let ok = try run(["track", sample, "-o", out.path, "--models", models.path, "--no-video"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let rows = try String(contentsOf: out.appendingPathComponent("grace_hopper.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let tracked = rows.map { $0.split(separator: ",", omittingEmptySubsequences: false) }.filter { $0[4] == "1" }
+        XCTAssertFalse(tracked.isEmpty)
+        XCTAssertTrue(tracked.allSatisfy { !$0[$0.count - 2].isEmpty && $0[$0.count - 1].isEmpty }, "roll without a head-pose file, yaw empty")
+        let json = try String(contentsOf: out.appendingPathComponent("grace_hopper.json"), encoding: .utf8)
+        XCTAssertTrue(json.contains("no head-pose file"), json)
+    }
+
     /// A corrupted model: one line naming the file and the failed check, exit 1, no output written.
     func testCorruptModelIsNamedAndNothingIsWritten() throws {
         let dir = try temporaryDirectory(self)

@@ -33,7 +33,8 @@ final class TrackCommandTests: XCTestCase {
         var k = 1
         while let f = input.nextFrame() {
             let fields = lines[k].split(separator: ",", omittingEmptySubsequences: false)
-            XCTAssertEqual(fields.count, 5 + 136 + 4)
+            XCTAssertEqual(fields.count, 5 + 136 + 4 + 2, "frame … success, 68 x and 68 y, the box, roll and yaw")
+            if fields[4] == "1" { XCTAssertNotNil(Float(fields[145])); XCTAssertNotNil(Float(fields[146])) }
             XCTAssertEqual(Int(fields[0]), k)
             XCTAssertEqual(Double(fields[2])!, f.timestamp, accuracy: 1e-6)
             k += 1
