@@ -40,9 +40,6 @@ public struct HeadPose: Codable, Sendable {
         Procrustes.fit(from: points, to: reference).apply(points).flatMap { [$0.x, $0.y] }
     }
 
-    /// Roll in degrees.
-    public func roll(_ points: [Point]) -> Float { Self.roll(points, reference: referenceShape) }
-
     /// Yaw in degrees, clamped to ±90.
     public func yaw(_ points: [Point]) -> Float {
         let x = Self.aligned(points, to: referenceShape)

@@ -4,11 +4,11 @@ import FaceGeometry
 /// The per-video landmark table, in OpenFace FeatureExtraction's column layout:
 /// `frame,face_id,timestamp,confidence,success,x_0..x_67,y_0..y_67,box_x,box_y,box_w,box_h,roll_deg,yaw_deg`.
 ///
-/// One row per decoded frame and face id (ids 0 ..< maxFaces, in order); `frame` is 1-based, `timestamp` is the presentation time in seconds,
-/// coordinates are continuous image coordinates (pixel centres at +0.5) with 3 decimals. A frame
-/// without a tracked face has `success` 0, its confidence, and empty landmark, box and pose fields.
-/// `roll_deg` and `yaw_deg` are the head pose of the landmarks (`HeadPose`), 2 decimals; `yaw_deg`
-/// is empty without a head-pose file.
+/// One row per decoded frame and face id (ids 0 ..< maxFaces, in order); `frame` is 1-based,
+/// `timestamp` is the presentation time in seconds, coordinates are continuous image coordinates
+/// (pixel centres at +0.5) with 3 decimals. A frame without a tracked face has `success` 0, its
+/// confidence, and empty landmark, box and pose fields. `roll_deg` and `yaw_deg` are the head pose
+/// of the landmarks (`HeadPose`), 2 decimals; `yaw_deg` is empty without a head-pose file.
 public enum LandmarkCSV {
     public static let landmarkCount = 68
 
@@ -20,14 +20,14 @@ public enum LandmarkCSV {
         return cols.joined(separator: ",")
     }
 
-    /// One row (no newline); the pose from `headPose` (roll alone, from the mean shape, without one).
+    /// One row (no newline); roll against the mean shape, yaw from `headPose` (empty without one).
     public static func row(frame: Int, faceID: Int, timestamp: Double, observation o: Tracker.Observation, headPose: HeadPose? = nil) -> String {
         var s = "\(frame),\(faceID),\(String(format: "%.6f", timestamp)),\(String(format: "%.4f", o.confidence)),\(o.success ? 1 : 0)"
         if let pts = o.landmarks, let b = o.box, o.success {
             for p in pts { s += String(format: ",%.3f", p.x) }
             for p in pts { s += String(format: ",%.3f", p.y) }
             s += String(format: ",%.3f,%.3f,%.3f,%.3f", b.minX, b.minY, b.width, b.height)
-            s += String(format: ",%.2f,", HeadPose.roll(pts, reference: headPose?.referenceShape ?? Landmarks68.meanShape))
+            s += String(format: ",%.2f,", HeadPose.roll(pts, reference: Landmarks68.meanShape))
             if let headPose { s += String(format: "%.2f", headPose.yaw(pts)) }
         } else {
             s += String(repeating: ",", count: 2 * landmarkCount + 6)

@@ -189,7 +189,7 @@ public struct VideoJob {
         settings["flip_average"] = "\(localizer.flipAverage)"
         settings["convention"] = localizer.answerConvention
         settings["max_faces"] = "\(maxFaces)"
-        settings["yaw"] = headPose == nil ? "none (no head-pose file)" : "head-pose file, fitted on \(headPose!.provenance["faces"] ?? "?") faces"
+        settings["yaw"] = headPose.map { "head-pose file, fitted on \($0.provenance["faces"] ?? "?") faces" } ?? "none (no head-pose file)"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
         if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)" }
         let faces = tracker.tracks.indices.map { id in

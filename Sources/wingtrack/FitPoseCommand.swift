@@ -60,6 +60,24 @@ struct FitPoseCommand: ParsableCommand {
                 return localizer.localize(view, box: box).landmarks
             }
         }
+        /// The yaw errors of `pose` on the report split's faces with a yaw (evaluate's boxes).
+        func measure(_ pose: HeadPose) throws -> Report {
+            let (val, valIdx) = try faces(reportSplit)
+            var report = Report()
+            var errors: [Double] = [], bins: [String: [Double]] = [:]
+            for i in valIdx {
+                let truth = Double(val.records[i].yawDegrees!)
+                let e = abs(Double(pose.yaw(shape(val, i, draw: 0))) - truth)
+                errors.append(e)
+                bins[abs(truth) < 30 ? "0-30" : abs(truth) < 60 ? "30-60" : "60-90", default: []].append(e)
+            }
+            report.faces = errors.count
+            report.meanAbsError = errors.reduce(0, +) / Double(errors.count)
+            report.medianAbsError = errors.sorted()[errors.count / 2]
+            report.byAbsYaw = bins.mapValues { $0.reduce(0, +) / Double($0.count) }
+            report.facesByAbsYaw = bins.mapValues(\.count)
+            return report
+        }
         let t0 = Date()
         if let evaluate {
             let pose = try HeadPose.load(URL(fileURLWithPath: evaluate))
@@ -79,24 +97,6 @@ struct FitPoseCommand: ParsableCommand {
             throw ValidationError("fit-pose: too few subjects in split '\(split)' to hold one in five out")
         }
 
-        /// The yaw errors of `pose` on the report split's faces with a yaw (evaluate's boxes).
-        func measure(_ pose: HeadPose) throws -> Report {
-            let (val, valIdx) = try faces(reportSplit)
-            var report = Report()
-            var errors: [Double] = [], bins: [String: [Double]] = [:]
-            for i in valIdx {
-                let truth = Double(val.records[i].yawDegrees!)
-                let e = abs(Double(pose.yaw(shape(val, i, draw: 0))) - truth)
-                errors.append(e)
-                bins[abs(truth) < 30 ? "0-30" : abs(truth) < 60 ? "30-60" : "60-90", default: []].append(e)
-            }
-            report.faces = errors.count
-            report.meanAbsError = errors.reduce(0, +) / Double(errors.count)
-            report.medianAbsError = errors.sorted()[errors.count / 2]
-            report.byAbsYaw = bins.mapValues { $0.reduce(0, +) / Double($0.count) }
-            report.facesByAbsYaw = bins.mapValues(\.count)
-            return report
-        }
         let report = try measure(pose)
         pose.provenance["relative_lambda"] = String(format: "%g", outcome.relativeLambda)
         pose.provenance["held_out_mae_deg"] = String(format: "%.2f", outcome.chosenHeldOutMAE)
