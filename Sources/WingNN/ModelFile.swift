@@ -55,6 +55,15 @@ public enum ModelFile {
     public struct Loaded {
         public var header: ModelHeader
         public var network: Sequential
+        public init(header: ModelHeader, network: Sequential) { self.header = header; self.network = network }
+
+        /// The same network with the same weights (shared, not copied) and buffers of its own, for
+        /// running on another thread.
+        public func twin() -> Loaded {
+            let net = header.spec.build(seed: nil)
+            for (t, p) in zip(net.parameters, network.parameters) { t.value = p.value }
+            return Loaded(header: header, network: net)
+        }
     }
 
     /// Writes `network`'s parameters with `header` (its `tensors` list is filled in) to `url`,

@@ -36,11 +36,7 @@ public final class Localizer {
     /// Who runs work on a second thread (`use(_:)`).
     private var split = ForwardSplit.serial
     /// CNN-7 again, sharing its weights: it takes the mirrored crop while CNN-7 takes the crop.
-    private lazy var mirrorNetwork: Sequential? = stage2.map { s2 in
-        let twin = s2.header.spec.build(seed: nil)
-        for (t, p) in zip(twin.parameters, s2.network.parameters) { t.value = p.value }
-        return twin
-    }
+    private lazy var mirrorNetwork: Sequential? = stage2?.twin().network
 
     /// - Parameter stage2: nil runs CNN-6 alone (its landmarks are then the result).
     public init(stage1: ModelFile.Loaded, stage2: ModelFile.Loaded?) {
@@ -56,6 +52,15 @@ public final class Localizer {
         let url2 = dir.appendingPathComponent("cnn7.wtm")
         let s2 = (requireStage2 || FileManager.default.fileExists(atPath: url2.path)) ? try ModelFile.load(url2) : nil
         self.init(stage1: s1, stage2: s2)
+    }
+
+    /// A localiser with the same weights (shared, not copied) and settings and buffers of its own,
+    /// without a helper thread: for running faces on a second thread (`MultiFaceTracker`).
+    public func twin() -> Localizer {
+        let t = Localizer(stage1: stage1.twin(), stage2: stage2?.twin())
+        t.boxScale1 = boxScale1; t.boxScale2 = boxScale2
+        t.flipAverage = flipAverage; t.convention = convention
+        return t
     }
 
     /// Lets the networks use `split`'s helper thread when a core is free: CNN-6 and CNN-7 run each

@@ -4,24 +4,32 @@ import FaceGeometry
 
 /// Follows up to `maxFaces` faces through a video, one `Tracker` per face id (0 ..< maxFaces).
 ///
-/// Each frame, the tracks that hold a face go first (in id order), then the empty ones look for a
-/// face (in id order). Every track leaves alone the faces the others hold — those already placed on
-/// this frame and, for those still to come, where they were on the last frame — so two ids never
-/// follow one face. A track that loses its face searches first where it lost it, so a person who
-/// looks away usually comes back under the same id. The detector's whole-frame searches run at most
-/// once per frame, shared by the tracks that need them. An extra id (≥ 1) without a face — before
-/// its first, or a second after losing one — searches for frontal faces on every `newFaceInterval`-th
-/// frame only (`Tracker.waitInterval`). With `maxFaces` 1 this is exactly `Tracker`.
+/// Each frame, in three steps:
+/// 1. the ids that hold a face follow it, each leaving alone the faces the other ids held on the
+///    last frame (a face that lands on one of them is lost);
+/// 2. where two ids still landed on one face (their boxes overlap by more than half), the lower id
+///    keeps it;
+/// 3. the ids without a face search, those that just lost theirs first (around where they lost it,
+///    so a person who looks away comes back under the same id), then the waiting ones, each in id
+///    order, skipping faces already placed on this frame.
+///
+/// Two ids therefore never follow one face. The detector's whole-frame searches run at most once per
+/// frame, shared by the ids that need them. An extra id (≥ 1) without a face — before its first, or
+/// a second after losing one — searches for frontal faces on every `newFaceInterval`-th frame only
+/// (`Tracker.waitInterval`). With a `helper` localiser (same weights) step 1 runs the faces on two
+/// threads; the results are the same either way. With `maxFaces` 1 this is exactly `Tracker`.
 public final class MultiFaceTracker {
     public let tracks: [Tracker]
     public let detector: FaceDetector
     /// Frames on which the detector ran.
     public private(set) var detectorRuns = 0
+    private let localizers: [Localizer]
 
     public init(localizer: Localizer, detector: FaceDetector, options: Tracker.Options = Tracker.Options(), maxFaces: Int = 1,
-                newFaceInterval: Int = 30) {
+                newFaceInterval: Int = 30, helper: Localizer? = nil) {
         precondition(maxFaces >= 1 && newFaceInterval >= 1, "at least one face, searched at least every frame")
         self.detector = detector
+        localizers = [localizer] + (helper.map { [$0] } ?? [])
         tracks = (0..<maxFaces).map { id in
             let t = Tracker(localizer: localizer, detector: detector, options: options)
             t.waitInterval = id > 0 ? newFaceInterval : nil
@@ -31,18 +39,38 @@ public final class MultiFaceTracker {
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds; one observation per face id.
     public func process(_ image: PixelView, timestamp: Double) -> [Tracker.Observation] {
-        let searches = FrameSearches(image: image, detector: detector)
-        var result = [Tracker.Observation?](repeating: nil, count: tracks.count)
+        let following = tracks.indices.filter { tracks[$0].isTracking }
+        let held = following.map { tracks[$0].lastBox! }
+        // 1. Follow: worker w takes the w-th, (w + n)-th, … following id with localiser w.
+        let results = ResultSlots(count: tracks.count)
+        let workers = min(localizers.count, following.count)
+        let follow = { (w: Int) in
+            for k in stride(from: w, to: following.count, by: max(1, workers)) {
+                let track = self.tracks[following[k]]
+                track.localizer = self.localizers[w]
+                let others = held.indices.filter { $0 != k }.map { held[$0] }
+                results[following[k]] = track.follow(image, timestamp: timestamp, avoiding: others)
+            }
+        }
+        if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: follow) } else { follow(0) }
+        for t in tracks { t.localizer = localizers[0] }
+        // 2. One face, one id: the lower id keeps it.
+        var observations = results.values
         var placed: [Box] = []
-        let order = tracks.indices.filter { tracks[$0].isTracking } + tracks.indices.filter { !tracks[$0].isTracking }
-        for (k, id) in order.enumerated() {
-            let waiting = order[(k + 1)...].compactMap { tracks[$0].isTracking ? tracks[$0].lastBox : nil }
-            let o = tracks[id].process(image, timestamp: timestamp, avoiding: placed + waiting, searches: searches)
+        for id in following {
+            guard let o = observations[id] else { continue }
+            if Tracker.isHeld(o.landmarks!, by: placed) { tracks[id].drop(); observations[id] = nil } else { placed.append(o.box!) }
+        }
+        // 3. Search: ids that lost their face on this frame first, then the waiting ones.
+        let searches = FrameSearches(image: image, detector: detector)
+        let lost = following.filter { observations[$0] == nil }, waiting = tracks.indices.filter { !following.contains($0) }
+        for id in lost + waiting {
+            let o = tracks[id].acquire(image, at: timestamp, avoiding: placed, searches: searches)
             if o.success, let b = o.box { placed.append(b) }
-            result[id] = o
+            observations[id] = o
         }
         if searches.searched { detectorRuns += 1 }
-        return result.map { $0! }
+        return observations.map { $0! }
     }
 
     /// (Re-)acquisitions over all face ids.
@@ -54,4 +82,16 @@ public final class MultiFaceTracker {
             t.detector += track.timings.detector; t.cnn6 += track.timings.cnn6; t.cnn7 += track.timings.cnn7
         }
     }
+}
+
+/// One observation slot per face id, written by the worker threads of step 1 (each slot by one thread).
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Tracker.Observation?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    subscript(id: Int) -> Tracker.Observation? {
+        get { lock.lock(); defer { lock.unlock() }; return slots[id] }
+        set { lock.lock(); slots[id] = newValue; lock.unlock() }
+    }
+    var values: [Tracker.Observation?] { lock.lock(); defer { lock.unlock() }; return slots }
 }

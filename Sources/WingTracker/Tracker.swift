@@ -58,7 +58,9 @@ public final class Tracker {
         public var detector = 0.0, cnn6 = 0.0, cnn7 = 0.0
     }
 
-    public let localizer: Localizer
+    /// The networks; multi-face tracking may hand a tracker another localiser (with the same
+    /// weights) for a frame, so faces run on two threads.
+    public var localizer: Localizer
     public let detector: FaceDetector
     public var options: Options
     public private(set) var acquisitions = 0
@@ -94,31 +96,40 @@ public final class Tracker {
     /// face that lands on one of them is lost, and a detection whose centre lies in one is skipped.
     /// `searches` holds the detector's searches on this frame, shared with the other tracks.
     func process(_ image: PixelView, timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
-        if var prev = previous {
-            if options.constantVelocity, let before = beforePrevious {
-                let v = centroid(prev) - centroid(before)
-                prev = prev.map { $0 + v }
-            }
-            let shape: [Point]
-            var coarseScore: Float = 1
-            // Without CNN-7 there is nothing to track with but CNN-6, whatever the policy.
-            if options.stage1 == .everyFrame || localizer.stage2 == nil {
-                let t0 = DispatchTime.now()
-                (shape, coarseScore) = localizer.coarse(image, around: prev)
-                timings.cnn6 += seconds(since: t0)
-            } else {
-                shape = prev
-            }
-            let t1 = DispatchTime.now()
-            let r = localizer.refine(image, from: shape, coarseScore: coarseScore)
-            timings.cnn7 += seconds(since: t1)
-            if r.faceScore >= options.scoreThreshold && !Self.isHeld(r.landmarks, by: avoiding) {
-                return accept(r, at: timestamp, acquired: false)
-            }
-            previous = nil; beforePrevious = nil
-        }
-        return acquire(image, at: timestamp, avoiding: avoiding, searches: searches)
+        follow(image, timestamp: timestamp, avoiding: avoiding) ?? acquire(image, at: timestamp, avoiding: avoiding, searches: searches)
     }
+
+    /// The tracked path: the face seeded from the previous frame's landmarks, or nil when there is
+    /// none, its score falls below the threshold or it lands on a face in `avoiding` (then the face
+    /// is lost: `acquire` comes next). Uses `localizer` only, never the detector.
+    func follow(_ image: PixelView, timestamp: Double, avoiding: [Box]) -> Observation? {
+        guard var prev = previous else { return nil }
+        if options.constantVelocity, let before = beforePrevious {
+            let v = centroid(prev) - centroid(before)
+            prev = prev.map { $0 + v }
+        }
+        let shape: [Point]
+        var coarseScore: Float = 1
+        // Without CNN-7 there is nothing to track with but CNN-6, whatever the policy.
+        if options.stage1 == .everyFrame || localizer.stage2 == nil {
+            let t0 = DispatchTime.now()
+            (shape, coarseScore) = localizer.coarse(image, around: prev)
+            timings.cnn6 += seconds(since: t0)
+        } else {
+            shape = prev
+        }
+        let t1 = DispatchTime.now()
+        let r = localizer.refine(image, from: shape, coarseScore: coarseScore)
+        timings.cnn7 += seconds(since: t1)
+        if r.faceScore >= options.scoreThreshold && !Self.isHeld(r.landmarks, by: avoiding) {
+            return accept(r, at: timestamp, acquired: false)
+        }
+        drop()
+        return nil
+    }
+
+    /// Lets the face go (lost, or held by another track); the next frame searches for one.
+    func drop() { previous = nil; beforePrevious = nil }
 
     /// Whether landmarks are those of a face another track holds: their box overlaps one of `boxes`
     /// by more than half (intersection over union).
@@ -149,7 +160,9 @@ public final class Tracker {
         return n % interval == 0
     }
 
-    private func acquire(_ image: PixelView, at timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
+    /// The detector's search for a face (when the loss schedule says so) and the best of its three
+    /// strongest finds that no other track holds.
+    func acquire(_ image: PixelView, at timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
         let waiting = waitInterval.map { _ in acquisitions == 0 || framesLost >= Self.recentLossFrames } ?? false
         let searchesNow = waiting ? framesLost % waitInterval! == 0
             : Self.searches(onLostFrame: framesLost, maxInterval: options.maxSearchInterval)

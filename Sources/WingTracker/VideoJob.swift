@@ -85,11 +85,13 @@ public struct VideoJob {
     /// the calling thread (with the CSV), and a drawing + encoding thread. At most a few frames are
     /// in flight, so memory stays flat however long the video.
     /// `progress` receives the frames done so far and the container's estimate of the total (0 when unknown).
-    public func run(localizer: Localizer, detector: FaceDetector, progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
+    /// With `maxFaces` > 1, a `helper` localiser (the same weights) lets two faces run at once.
+    public func run(localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
         let reader = try VideoReader(url: input, format: .rgb24)
         let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: trackerOptions, maxFaces: maxFaces,
-                                       newFaceInterval: newFaceInterval)
+                                       newFaceInterval: newFaceInterval, helper: helper)
         let csvTemp = AtomicFile.temporaryURL(for: csvURL)
         guard FileManager.default.createFile(atPath: csvTemp.path, contents: nil), let csv = FileHandle(forWritingAtPath: csvTemp.path) else {
             throw MediaError(.write, path: csvURL.path, reason: "cannot create the CSV (is the folder writable?)")

@@ -138,12 +138,13 @@ struct TrackCommand: ParsableCommand {
         // there is one worker per core: docs/tracking.md measures 1.46× (overlay) and 1.88× (no overlay).
         let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, urls.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let localizer: Localizer, detector: FaceDetector
+            let localizer: Localizer, detector: FaceDetector, helper: Localizer?
             do {
                 localizer = try tracking.localizer(modelsURL)
                 if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
                 detector = try FaceDetector.standard()
                 SpareCore.use(localizer: localizer, detector: detector, workers: workers)
+                helper = SpareCore.faceHelper(for: localizer, maxFaces: maxFaces, workers: workers)
             } catch { lock.lock(); setupError = error; lock.unlock(); return }
             while true {
                 lock.lock()
@@ -165,7 +166,7 @@ struct TrackCommand: ParsableCommand {
                 }
                 var seen = 0
                 do {
-                    let s = try job.run(localizer: localizer, detector: detector) { n, total in
+                    let s = try job.run(localizer: localizer, detector: detector, helper: helper) { n, total in
                         lock.lock()
                         framesDone += n - seen; seen = n
                         report("\(url.lastPathComponent): frame \(n)" + (total > 0 ? " of ~\(total)" : ""), currentLeft: max(0, total - n))

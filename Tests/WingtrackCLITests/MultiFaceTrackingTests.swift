@@ -168,6 +168,28 @@ final class MultiFaceTrackingTests: XCTestCase {
         XCTAssertGreaterThan(b, a, "id 1 never looked for a second face")
     }
 
+    /// Two faces on two threads (one video on two cores: the second face runs on its own localiser)
+    /// give the same CSV as on one thread (two videos at once, one core each).
+    func testTwoThreadsGiveTheSameOutput() throws {
+        let (ds, idx) = try twoFaces()
+        let dir = try temporaryDirectory(self)
+        let a = dir.appendingPathComponent("a.mp4"), b = dir.appendingPathComponent("b.mp4")
+        try GroundTruthClip.write([clip(ds, idx[0], centreX: 0.28, phase: 0, frames: 60),
+                                   clip(ds, idx[1], centreX: 0.72, phase: 2.6, frames: 60)], to: a)
+        try FileManager.default.copyItem(at: a, to: b)
+        var csv: [String: String] = [:]
+        for jobs in ["1", "2"] {
+            let out = dir.appendingPathComponent("jobs\(jobs)")
+            let r = try WingtrackBinary.run(["track", a.path, b.path, "-o", out.path, "--no-video", "--max-faces", "2", "--jobs", jobs,
+                                             "--models", repo.appendingPathComponent("models").path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            csv[jobs] = try String(contentsOf: out.appendingPathComponent("a.csv"), encoding: .utf8)
+            XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("b.csv"), encoding: .utf8), csv[jobs])
+        }
+        XCTAssertEqual(csv["1"], csv["2"])
+        XCTAssertEqual(csv["1"]?.split(separator: "\n").filter { $0.split(separator: ",")[4] == "1" }.count, 120, "both faces on every frame")
+    }
+
     /// Two faces and the default one id: one row per frame, following one face throughout.
     func testOneIDFollowsOneOfTwoFaces() throws {
         let (ds, idx) = try twoFaces()
