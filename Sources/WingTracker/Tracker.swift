@@ -73,9 +73,10 @@ public final class Tracker {
     /// Whether the previous frame ended with a tracked face.
     public var isTracking: Bool { previous != nil }
     /// For the extra face ids of multi-face tracking (nil for the first): while the id waits for a
-    /// face — before its first, and once a loss has lasted `recentLossFrames` — it searches only on
-    /// every `waitInterval`-th frame, and for frontal faces only. Its searches cost the frame rate of
-    /// the faces being tracked, for a person who may never come.
+    /// face — before its first, and once a loss has lasted `recentLossFrames` — it searches for
+    /// frontal faces only, on the frames `waitSearches(onFrame:interval:)` picks (at most every
+    /// `waitInterval`-th once it has waited that long). Its searches cost the frame rate of the faces
+    /// being tracked, for a person who may never come.
     public var waitInterval: Int?
     /// Consecutive frames without a face (sets the search schedule and the smallest face searched).
     private var framesLost = 0
@@ -160,11 +161,18 @@ public final class Tracker {
         return n % interval == 0
     }
 
+    /// Whether a waiting id searches on the `n`-th frame of its wait (0-based): on frames 0, 1, 2, 4,
+    /// 8, … while `n` < `interval`, so a face the detector misses on the first frame is soon tried
+    /// again, then on every `interval`-th frame.
+    public static func waitSearches(onFrame n: Int, interval: Int) -> Bool {
+        n < interval ? n & (n - 1) == 0 : n % interval == 0
+    }
+
     /// The detector's search for a face (when the loss schedule says so) and the best of its three
     /// strongest finds that no other track holds.
     func acquire(_ image: PixelView, at timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
         let waiting = waitInterval.map { _ in acquisitions == 0 || framesLost >= Self.recentLossFrames } ?? false
-        let searchesNow = waiting ? framesLost % waitInterval! == 0
+        let searchesNow = waiting ? Self.waitSearches(onFrame: framesLost, interval: waitInterval!)
             : Self.searches(onLostFrame: framesLost, maxInterval: options.maxSearchInterval)
         guard searchesNow else {
             framesLost += 1

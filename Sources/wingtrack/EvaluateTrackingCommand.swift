@@ -11,6 +11,9 @@ import WingTracker
 ///
 /// Each clip moves one val face over a textured background (translation, scale, roll up to the
 /// given peak), is encoded to H.264 and decoded again, and is tracked like `wingtrack track` does.
+/// With `--faces 2` each clip shows two faces of the same labelling convention side by side, tracked
+/// with `--max-faces 2`; every tracked face is matched to the true face it is nearer to, and frames
+/// where an id is on the other face than the one it follows most are counted as identity swaps.
 /// The same faces are also localised as still images (from a perturbed landmark box, as
 /// `wingtrack evaluate` does), so the cost of tracking is measured on identical faces.
 struct EvaluateTrackingCommand: ParsableCommand {
@@ -26,6 +29,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     @Option(help: "Frame size WxH.") var size = "640x360"
     @Option(help: "Peak roll in degrees.") var roll: Float = 35
     @Option(help: "Face-free frames in the middle of every clip (0 = none).") var gap = 0
+    @Option(help: "Faces per clip: 1, or 2 side by side (tracked with --max-faces 2).") var faces = 1
     @OptionGroup var tracking: TrackingOptions
     @Option(help: "Keep the generated clips and their ground truth in this folder.") var keep: String?
     @Option(help: "Seed of backgrounds and still-image box perturbations.") var seed: UInt64 = 7
@@ -33,6 +37,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
 
     struct Report: Codable {
         var clips = 0, frames = 0, faceFrames = 0, successFrames = 0, gapFrames = 0, gapFalsePositives = 0
+        /// Faces per clip, and (with 2) tracked frames whose id is on the other face than the one it follows most.
+        var facesPerClip = 1, identitySwaps = 0
         var reacquisitionDelays: [Int] = []
         /// Mean NME of each clip over its tracked frames, in clip order.
         var clipMeanNME: [Double] = []
@@ -57,6 +63,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         guard clips > 0, frames > 2 else { throw ValidationError("--clips must be positive and --frames at least 3") }
         guard parseSize() != nil else { throw ValidationError("--size must be WxH, e.g. 640x360") }
         guard gap >= 0, gap < frames / 2 else { throw ValidationError("--gap must be between 0 and half the frames") }
+        guard faces == 1 || faces == 2 else { throw ValidationError("--faces must be 1 or 2") }
     }
 
     func parseSize() -> (Int, Int)? {
@@ -72,6 +79,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let localizer = try tracking.localizer(ModelsLocation.resolve(models))
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
+        let helper = SpareCore.faceHelper(for: localizer, maxFaces: faces)
         let options = tracking.trackerOptions
         /// The val face of clip c: evenly spaced through the split.
         func face(ofClip c: Int) -> Int { c * ds.count / clips }
@@ -92,80 +100,114 @@ struct EvaluateTrackingCommand: ParsableCommand {
         var trackSeconds = 0.0
         for c in 0..<clips {
             let k = face(ofClip: c)
-            let (fw, fh) = ds.sizes[k]
-            var motion = GroundTruthClip.Motion()
-            motion.width = W; motion.height = H; motion.frames = frames
-            motion.maxRollDegrees = roll; motion.phase = Float(c) * 0.9
-            if gap > 0 { motion.gap = (frames / 2 - gap / 2)..<(frames / 2 - gap / 2 + gap) }
-            let clip = GroundTruthClip(face: ds.images[k], width: fw, height: fh, landmarks: ds.records[k].landmarks,
+            // With two faces: the face half-way further through the faces of the same labelling convention.
+            var ks = [k]
+            if faces == 2 {
+                let same = ds.records.indices.filter { LabellingConvention.of(source: ds.records[$0].source) == LabellingConvention.of(source: ds.records[k].source) }
+                guard same.count > 1 else {
+                    throw ValidationError("--faces 2: split '\(split)' has no second face in the labelling convention of \(ds.records[k].source)")
+                }
+                ks.append(same[(same.firstIndex(of: k)! + same.count / 2) % same.count])
+            }
+            let faceClips = ks.enumerated().map { n, k in
+                let (fw, fh) = ds.sizes[k]
+                var motion = GroundTruthClip.Motion()
+                motion.width = W; motion.height = H; motion.frames = frames
+                motion.maxRollDegrees = roll; motion.phase = Float(c) * 0.9 + Float(n) * 2.6
+                if faces == 2 { motion.centreX = n == 0 ? 0.28 : 0.72; motion.travel = 0.06; motion.faceSize = 0.28 }
+                if gap > 0 { motion.gap = (frames / 2 - gap / 2)..<(frames / 2 - gap / 2 + gap) }
+                return GroundTruthClip(face: ds.images[k], width: fw, height: fh, landmarks: ds.records[k].landmarks,
                                        motion: motion, seed: seed &+ UInt64(c))
+            }
             let url = dir.appendingPathComponent("clip\(c).mp4")
-            let truth = try clip.write(to: url)
+            let truths = try GroundTruthClip.write(faceClips, to: url)
             if keep != nil {
-                let rows = truth.enumerated().map { t, p in "\(t)," + (p.map { $0.map { String(format: "%.3f,%.3f", $0.x, $0.y) }.joined(separator: ",") } ?? "") }
-                try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("clip\(c).truth.csv"), atomically: true, encoding: .utf8)
+                for (n, truth) in truths.enumerated() {
+                    let rows = truth.enumerated().map { t, p in "\(t)," + (p.map { $0.map { String(format: "%.3f,%.3f", $0.x, $0.y) }.joined(separator: ",") } ?? "") }
+                    let name = faces == 1 ? "clip\(c).truth.csv" : "clip\(c).face\(n).truth.csv"
+                    try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+                }
             }
 
             if tracking.convention == nil { localizer.convention = LabellingConvention.of(source: ds.records[k].source) }
-            // Still image: the same face from a perturbed landmark box (as `wingtrack evaluate`).
-            ds.withImage(k) { view in
-                let box = EvaluationBox.detectorLike(ds.records[k].landmarks, seed: seed &+ UInt64(k), jitter: 0.1)
-                stillErrors.append(Metrics.nmeInterOcular(localizer.localize(view, box: box).landmarks, ds.records[k].landmarks))
+            // Still image: the same faces from a perturbed landmark box (as `wingtrack evaluate`).
+            for k in ks {
+                ds.withImage(k) { view in
+                    let box = EvaluationBox.detectorLike(ds.records[k].landmarks, seed: seed &+ UInt64(k), jitter: 0.1)
+                    stillErrors.append(Metrics.nmeInterOcular(localizer.localize(view, box: box).landmarks, ds.records[k].landmarks))
+                }
             }
 
             let reader = try VideoReader(url: url, threads: 1)
-            let tracker = Tracker(localizer: localizer, detector: detector, options: options)
-            var predictions: [[Point]?] = []
+            let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: options, maxFaces: faces, helper: helper)
+            var byID = [[[Point]?]](repeating: [], count: faces)
             let t0 = Date()
             while let f = reader.nextFrame() {
                 let obs = f.image.data.withUnsafeBufferPointer { px in
                     tracker.process(PixelView(base: px.baseAddress!, width: f.image.width, height: f.image.height, channels: 3,
                                               rowBytes: f.image.rowBytes), timestamp: f.timestamp)
                 }
-                predictions.append(obs.success ? obs.landmarks : nil)
+                for (id, o) in obs.enumerated() { byID[id].append(o.success ? o.landmarks : nil) }
             }
             trackSeconds += Date().timeIntervalSince(t0)
-            guard predictions.count == truth.count else {
-                throw MediaError(.noFrames, path: url.path, reason: "decoded \(predictions.count) of \(truth.count) frames")
+            guard byID[0].count == frames else {
+                throw MediaError(.noFrames, path: url.path, reason: "decoded \(byID[0].count) of \(frames) frames")
+            }
+            // Each tracked face goes to the true face it is nearer to; an id's frames on another face
+            // than the one it is on most are identity swaps (two ids on one face: the lower id counts).
+            var predictions = [[[Point]?]](repeating: [[Point]?](repeating: nil, count: frames), count: faces)
+            for id in 0..<faces {
+                var on = [Int](repeating: 0, count: faces), assigned: [Int] = []
+                for t in 0..<frames {
+                    guard let p = byID[id][t] else { continue }
+                    let errors = truths.map { $0[t].map { Metrics.nmeInterOcular(p, $0) } ?? .infinity }
+                    let f = errors.indices.min { errors[$0] < errors[$1] }!
+                    on[f] += 1; assigned.append(f)
+                    if predictions[f][t] == nil { predictions[f][t] = p }
+                }
+                let owner = on.indices.max { on[$0] < on[$1] }!
+                report.identitySwaps += assigned.filter { $0 != owner }.count
             }
             report.clips += 1
-            report.frames += truth.count
+            report.frames += frames
             var clipErrors: [Float] = [], clipBoxErrors: [Float] = [], clipFaceFrames = 0, clipFailures = 0
             defer {
                 report.clipMeanNME.append(Double(Metrics.mean(clipErrors)))
-                report.clipImage.append(ds.records[k].image); report.clipSource.append(ds.records[k].source)
+                report.clipImage.append(ks.map { ds.records[$0].image }.joined(separator: "+")); report.clipSource.append(ds.records[k].source)
                 report.clipAbsYaw.append(ds.records[k].yawDegrees.map { Double(abs($0)) })
                 report.clipFailure008.append(Double(clipFailures) / Double(max(1, clipFaceFrames)))
                 report.clipMeanNMEBox.append(Double(Metrics.mean(clipBoxErrors)))
             }
-            for t in truth.indices {
-                guard let gt = truth[t] else {
-                    report.gapFrames += 1
-                    if predictions[t] != nil { report.gapFalsePositives += 1 }
-                    continue
+            for (truth, prediction) in zip(truths, predictions) {
+                for t in truth.indices {
+                    guard let gt = truth[t] else {
+                        report.gapFrames += 1
+                        if prediction[t] != nil { report.gapFalsePositives += 1 }
+                        continue
+                    }
+                    report.faceFrames += 1; clipFaceFrames += 1
+                    if let p = prediction[t] {
+                        report.successFrames += 1
+                        let e = Metrics.nmeInterOcular(p, gt)
+                        errors.append(e); clipErrors.append(e); clipBoxErrors.append(Metrics.nmeBox(p, gt))
+                        if e > 0.08 { clipFailures += 1 }
+                    } else {
+                        clipFailures += 1
+                    }
+                    if t > 0, t + 1 < truth.count, let a = prediction[t - 1], let p = prediction[t], let b = prediction[t + 1],
+                       let ga = truth[t - 1], let gb = truth[t + 1] {
+                        let iod = Double(gt[36].distance(to: gt[45]))
+                        jitterSum += JitterMeter.secondDifference(a, p, b) / iod
+                        truthJitterSum += JitterMeter.secondDifference(ga, gt, gb) / iod
+                        func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 + $1 * -1 } }
+                        errorJitterSum += JitterMeter.secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
+                        jitterCount += 1
+                    }
                 }
-                report.faceFrames += 1; clipFaceFrames += 1
-                if let p = predictions[t] {
-                    report.successFrames += 1
-                    let e = Metrics.nmeInterOcular(p, gt)
-                    errors.append(e); clipErrors.append(e); clipBoxErrors.append(Metrics.nmeBox(p, gt))
-                    if e > 0.08 { clipFailures += 1 }
-                } else {
-                    clipFailures += 1
+                if let g = faceClips[0].motion.gap {
+                    let back = (g.upperBound..<truth.count).first { prediction[$0] != nil }
+                    report.reacquisitionDelays.append(back.map { $0 - g.upperBound } ?? -1)
                 }
-                if t > 0, t + 1 < truth.count, let a = predictions[t - 1], let p = predictions[t], let b = predictions[t + 1],
-                   let ga = truth[t - 1], let gb = truth[t + 1] {
-                    let iod = Double(gt[36].distance(to: gt[45]))
-                    jitterSum += JitterMeter.secondDifference(a, p, b) / iod
-                    truthJitterSum += JitterMeter.secondDifference(ga, gt, gb) / iod
-                    func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 + $1 * -1 } }
-                    errorJitterSum += JitterMeter.secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
-                    jitterCount += 1
-                }
-            }
-            if let g = motion.gap {
-                let back = (g.upperBound..<truth.count).first { predictions[$0] != nil }
-                report.reacquisitionDelays.append(back.map { $0 - g.upperBound } ?? -1)
             }
         }
         report.successRate = Double(report.successFrames) / Double(max(1, report.faceFrames))
@@ -177,7 +219,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.errorJitter = errorJitterSum / Double(max(1, jitterCount))
         report.truthJitter = truthJitterSum / Double(max(1, jitterCount))
         report.trackingFps = Double(report.frames) / trackSeconds
-        report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split,
+        report.facesPerClip = faces
+        report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
                            "stages": localizer.networks]) { a, _ in a }
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
@@ -192,10 +235,14 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!,
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
+            if faces == 2 {
+                print("two faces per clip (--max-faces 2): identity swaps on \(report.identitySwaps) tracked frames")
+            }
             print("mean NME per clip (%): " + report.clipMeanNME.map { String(format: "%.2f", 100 * $0) }.joined(separator: " "))
             print("| clip | face | source | abs yaw | mean NME % | failure@0.08 % | mean NME by box % |\n|---:|---|---|---:|---:|---:|---:|")
             for c in 0..<report.clips {
-                print(String(format: "| %d | %@ | %@ | %@ | %.2f | %.1f | %.2f |", c + 1, (report.clipImage[c] as NSString).lastPathComponent,
+                let names = report.clipImage[c].split(separator: "+").map { (String($0) as NSString).lastPathComponent }.joined(separator: " + ")
+                print(String(format: "| %d | %@ | %@ | %@ | %.2f | %.1f | %.2f |", c + 1, names,
                              report.clipSource[c], report.clipAbsYaw[c].map { String(format: "%.0f°", $0) } ?? "",
                              100 * report.clipMeanNME[c], 100 * report.clipFailure008[c], 100 * report.clipMeanNMEBox[c]))
             }

@@ -19,6 +19,13 @@ final class SearchScheduleTests: XCTestCase {
         XCTAssertEqual(searched, 30 + 15 + 15 + 23)
     }
 
+    /// A waiting id (multi-face): frames 0, 1, 2, 4, 8, 16, then every 30th; with interval 1, every frame.
+    func testWaitingIDSearchesSoonThenSparsely() {
+        XCTAssertEqual((0..<200).filter { Tracker.waitSearches(onFrame: $0, interval: 30) }, [0, 1, 2, 4, 8, 16, 30, 60, 90, 120, 150, 180])
+        XCTAssertTrue((0..<100).allSatisfy { Tracker.waitSearches(onFrame: $0, interval: 1) })
+        XCTAssertEqual((0..<100).filter { Tracker.waitSearches(onFrame: $0, interval: 5) }, [0, 1, 2, 4] + Array(stride(from: 5, to: 100, by: 5)))
+    }
+
     /// Interval 1 is the old behaviour (every frame); a cap that is not a power of two is reached and
     /// kept; the longest wait between searches never exceeds the cap.
     func testCapIsRespected() {

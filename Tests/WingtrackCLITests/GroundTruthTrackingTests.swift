@@ -170,4 +170,26 @@ final class EvaluateTrackingCommandTests: XCTestCase {
             XCTAssertLessThan(box[c], nme[c])
         }
     }
+
+    /// `--faces 2`: each clip pairs two faces of one labelling convention (named with "+"), both are
+    /// counted (two face frames per frame), and no id moves between the two faces.
+    func testTwoFacesPerClipAreBothMeasured() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "30", "--faces", "2",
+                                         "--roll", "0", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(o["facesPerClip"] as? Int, 2)
+        XCTAssertEqual(o["faceFrames"] as? Int, 2 * 2 * 30)
+        XCTAssertEqual(o["identitySwaps"] as? Int, 0)
+        let ds = try FaceDataset(directory: data, splits: ["val"])
+        let images = try XCTUnwrap(o["clipImage"] as? [String]).map { $0.split(separator: "+").map(String.init) }
+        for pair in images {
+            XCTAssertEqual(pair.count, 2)
+            let sources = pair.map { name in ds.records.first { $0.image == name }!.source }
+            XCTAssertEqual(LabellingConvention.of(source: sources[0]), LabellingConvention.of(source: sources[1]))
+        }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(o["successRate"] as? Double), 0.8)
+        XCTAssertEqual(try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--faces", "3"]).status, 2)
+    }
 }
