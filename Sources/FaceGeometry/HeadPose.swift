@@ -2,9 +2,8 @@ import Foundation
 
 /// Head pose from 68 landmarks, in degrees.
 ///
-/// - **Roll** (in-plane): the rotation of the Procrustes fit of the reference shape onto the points,
-///   positive clockwise on screen (the image x axis turned towards y, which points down). Geometry
-///   alone: no model.
+/// - **Roll** (in-plane): `Landmarks68.roll` in degrees, positive clockwise on screen (the image x
+///   axis turned towards y, which points down). Geometry alone: no model.
 /// - **Yaw** (turn left/right): a linear regression on the 136 coordinates of the points aligned to
 ///   the reference shape (translation, scale and roll removed), fitted by `wingtrack fit-pose` on
 ///   faces with a measured yaw. AFLW2000-3D's sign: positive when the face turns towards the image's
@@ -30,10 +29,8 @@ public struct HeadPose: Codable, Sendable {
 
     public var referenceShape: [Point] { stride(from: 0, to: reference.count, by: 2).map { Point(reference[$0], reference[$0 + 1]) } }
 
-    /// Roll of `points` in degrees (positive clockwise on screen).
-    public static func roll(_ points: [Point], reference: [Point]) -> Float {
-        Procrustes.fit(from: reference, to: points).angle * 180 / .pi
-    }
+    /// Roll of 68 points in degrees (positive clockwise on screen): `Landmarks68.roll`.
+    public static func roll(_ points: [Point]) -> Float { Landmarks68.roll(points) * 180 / .pi }
 
     /// `points` mapped onto `reference` by their Procrustes fit: x0, y0, x1, y1, … (the yaw's features).
     public static func aligned(_ points: [Point], to reference: [Point]) -> [Float] {

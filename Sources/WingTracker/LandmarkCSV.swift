@@ -27,7 +27,7 @@ public enum LandmarkCSV {
             for p in pts { s += String(format: ",%.3f", p.x) }
             for p in pts { s += String(format: ",%.3f", p.y) }
             s += String(format: ",%.3f,%.3f,%.3f,%.3f", b.minX, b.minY, b.width, b.height)
-            s += String(format: ",%.2f,", HeadPose.roll(pts, reference: Landmarks68.meanShape))
+            s += String(format: ",%.2f,", HeadPose.roll(pts))
             if let headPose { s += String(format: "%.2f", headPose.yaw(pts)) }
         } else {
             s += String(repeating: ",", count: 2 * landmarkCount + 6)

@@ -132,10 +132,10 @@ public final class Localizer {
     /// The labelling conventions CNN-7 can answer in (empty: one block, its sources' mixed styles).
     public var conventions: [String] { stage2?.header.spec.conventions ?? [] }
 
-    /// The convention the landmarks come in: "mixed" for a one-block CNN-7 (or none).
     /// The networks that make the landmarks: "cnn6" (CNN-6 alone) or "cnn6+cnn7" (two-stage).
     public var networks: String { stage2 == nil ? "cnn6" : "cnn6+cnn7" }
 
+    /// The convention the landmarks come in: "mixed" for a one-block CNN-7 (or none).
     public var answerConvention: String {
         guard let spec = stage2?.header.spec, !spec.conventions.isEmpty else { return "mixed" }
         return spec.conventions[block(in: spec)]

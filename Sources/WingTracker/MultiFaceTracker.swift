@@ -46,14 +46,12 @@ public final class MultiFaceTracker {
         let workers = min(localizers.count, following.count)
         let follow = { (w: Int) in
             for k in stride(from: w, to: following.count, by: max(1, workers)) {
-                let track = self.tracks[following[k]]
-                track.localizer = self.localizers[w]
                 let others = held.indices.filter { $0 != k }.map { held[$0] }
-                results[following[k]] = track.follow(image, timestamp: timestamp, avoiding: others)
+                results[following[k]] = self.tracks[following[k]].follow(image, timestamp: timestamp, avoiding: others,
+                                                                          with: self.localizers[w])
             }
         }
         if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: follow) } else { follow(0) }
-        for t in tracks { t.localizer = localizers[0] }
         // 2. One face, one id: the lower id keeps it.
         var observations = results.values
         var placed: [Box] = []

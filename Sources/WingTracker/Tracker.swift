@@ -58,9 +58,7 @@ public final class Tracker {
         public var detector = 0.0, cnn6 = 0.0, cnn7 = 0.0
     }
 
-    /// The networks; multi-face tracking may hand a tracker another localiser (with the same
-    /// weights) for a frame, so faces run on two threads.
-    public var localizer: Localizer
+    public let localizer: Localizer
     public let detector: FaceDetector
     public var options: Options
     public private(set) var acquisitions = 0
@@ -90,20 +88,15 @@ public final class Tracker {
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds.
     public func process(_ image: PixelView, timestamp: Double) -> Observation {
-        process(image, timestamp: timestamp, avoiding: [], searches: FrameSearches(image: image, detector: detector))
-    }
-
-    /// Processes one frame, leaving alone the faces in `avoiding` (other tracks' boxes): a tracked
-    /// face that lands on one of them is lost, and a detection whose centre lies in one is skipped.
-    /// `searches` holds the detector's searches on this frame, shared with the other tracks.
-    func process(_ image: PixelView, timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
-        follow(image, timestamp: timestamp, avoiding: avoiding) ?? acquire(image, at: timestamp, avoiding: avoiding, searches: searches)
+        follow(image, timestamp: timestamp, avoiding: [], with: localizer)
+            ?? acquire(image, at: timestamp, avoiding: [], searches: FrameSearches(image: image, detector: detector))
     }
 
     /// The tracked path: the face seeded from the previous frame's landmarks, or nil when there is
-    /// none, its score falls below the threshold or it lands on a face in `avoiding` (then the face
-    /// is lost: `acquire` comes next). Uses `localizer` only, never the detector.
-    func follow(_ image: PixelView, timestamp: Double, avoiding: [Box]) -> Observation? {
+    /// none, its score falls below the threshold or it lands on a face in `avoiding` (other tracks'
+    /// boxes; then the face is lost: `acquire` comes next). Runs `localizer` (this tracker's, or
+    /// one with the same weights on another thread), never the detector.
+    func follow(_ image: PixelView, timestamp: Double, avoiding: [Box], with localizer: Localizer) -> Observation? {
         guard var prev = previous else { return nil }
         if options.constantVelocity, let before = beforePrevious {
             let v = centroid(prev) - centroid(before)
@@ -169,7 +162,8 @@ public final class Tracker {
     }
 
     /// The detector's search for a face (when the loss schedule says so) and the best of its three
-    /// strongest finds that no other track holds.
+    /// strongest finds that no other track holds: a detection whose centre lies in a box of
+    /// `avoiding` is skipped. `searches` holds this frame's searches, shared with the other tracks.
     func acquire(_ image: PixelView, at timestamp: Double, avoiding: [Box], searches: FrameSearches) -> Observation {
         let waiting = waitInterval.map { _ in acquisitions == 0 || framesLost >= Self.recentLossFrames } ?? false
         let searchesNow = waiting ? Self.waitSearches(onFrame: framesLost, interval: waitInterval!)

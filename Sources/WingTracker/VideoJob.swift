@@ -53,7 +53,8 @@ public struct VideoJob {
     public var trackerOptions = Tracker.Options()
     /// Faces followed at once; the CSV has this many rows per frame (face ids 0 ..< maxFaces).
     public var maxFaces = 1
-    /// With `maxFaces` > 1: an id waiting for a face searches on every this many frames.
+    /// With `maxFaces` > 1: an id waiting for a face searches every this many frames (after a few
+    /// early tries: `Tracker.waitSearches(onFrame:interval:)`).
     public var newFaceInterval = 30
     /// The yaw regression for the CSV's `yaw_deg` (nil: that column stays empty).
     public var headPose: HeadPose?

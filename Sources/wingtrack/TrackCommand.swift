@@ -24,7 +24,7 @@ struct TrackCommand: ParsableCommand {
     @OptionGroup var tracking: TrackingOptions
     @Option(help: "Faces followed at once, each under its own face_id (the CSV gets this many rows per frame). Each tracked face costs the networks again.")
     var maxFaces = 1
-    @Option(help: "With --max-faces above 1: while a face id has no face, look for a new one on every N-th frame (frontal faces only; one such search of a 1280×720 frame takes about 40 ms).")
+    @Option(help: "With --max-faces above 1: while a face id has no face, look for a new one on frames 0, 1, 2, 4, 8, … of its wait, then on every N-th frame (frontal faces only; one such search of a 1280×720 frame takes about 40 ms).")
     var newFaceInterval = 30
     @OptionGroup var overlay: OverlayOptions
     @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?

@@ -20,13 +20,13 @@ final class HeadPoseTests: XCTestCase {
     /// asymmetric shape, as a face turned in depth, has a little of its own: least squares over all
     /// points.)
     func testRollIsTheInPlaneRotationInDegrees() {
-        XCTAssertEqual(HeadPose.roll(Landmarks68.meanShape, reference: Landmarks68.meanShape), 0, accuracy: 1e-4)
+        XCTAssertEqual(HeadPose.roll(Landmarks68.meanShape), 0, accuracy: 1e-4)
         for shape in [Landmarks68.meanShape, Self.turned(0.4)] {
-            let base = HeadPose.roll(shape, reference: Landmarks68.meanShape)
+            let base = HeadPose.roll(shape)
             XCTAssertLessThan(abs(base), 3)
             for degrees: Float in [-40, -10, 5, 30] {
                 let t = SimilarityTransform(scale: 120, angle: degrees * .pi / 180, tx: 300, ty: 200)
-                XCTAssertEqual(HeadPose.roll(t.apply(shape), reference: Landmarks68.meanShape) - base, degrees, accuracy: 0.01)
+                XCTAssertEqual(HeadPose.roll(t.apply(shape)) - base, degrees, accuracy: 0.01)
             }
         }
     }
