@@ -17,13 +17,19 @@ import FaceGeometry
 /// frame, shared by the ids that need them. An extra id (≥ 1) without a face — before its first, or
 /// a second after losing one — searches for frontal faces on every `newFaceInterval`-th frame only
 /// (`Tracker.waitInterval`). With a `helper` localiser (same weights) step 1 runs the faces on two
-/// threads; the results are the same either way. With `maxFaces` 1 this is exactly `Tracker`.
+/// threads; the results are the same either way. With `maxFaces` 1 this is exactly `Tracker`, and
+/// with `options.pairedFrames` it takes two frames at a time (`framesPerStep`, `Tracker.processPair`),
+/// on two threads when given a `helper`.
 public final class MultiFaceTracker {
     public let tracks: [Tracker]
     public let detector: FaceDetector
     /// Frames on which the detector ran.
     public private(set) var detectorRuns = 0
     private let localizers: [Localizer]
+    /// Frames `process(_:)` takes at a time: 2 when one face is followed with `pairedFrames`, else 1.
+    public let framesPerStep: Int
+    /// The localisers of a pair's two frames when they run at once (each without a helper thread).
+    private let pairLocalizers: (Localizer, Localizer)?
 
     public init(localizer: Localizer, detector: FaceDetector, options: Tracker.Options = Tracker.Options(), maxFaces: Int = 1,
                 newFaceInterval: Int = 30, helper: Localizer? = nil) {
@@ -35,6 +41,20 @@ public final class MultiFaceTracker {
             t.waitInterval = id > 0 ? newFaceInterval : nil
             return t
         }
+        framesPerStep = maxFaces == 1 && options.pairedFrames ? 2 : 1
+        pairLocalizers = framesPerStep == 2 ? helper.map { (localizer.twin(), $0) } : nil
+    }
+
+    /// Processes `framesPerStep` consecutive frames (fewer at the end of a video); one observation per
+    /// face id for each frame.
+    public func process(_ frames: [(image: PixelView, timestamp: Double)]) -> [[Tracker.Observation]] {
+        precondition((1...framesPerStep).contains(frames.count), "one frame, or two with paired frames")
+        guard frames.count == 2 else { return [process(frames[0].image, timestamp: frames[0].timestamp)] }
+        let track = tracks[0], runsBefore = track.detectorRuns
+        let (a, b) = track.processPair(frames[0].image, at: frames[0].timestamp, frames[1].image, at: frames[1].timestamp,
+                                       localizers: pairLocalizers ?? (localizers[0], localizers[0]), parallel: pairLocalizers != nil)
+        detectorRuns += track.detectorRuns - runsBefore
+        return [[a], [b]]
     }
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds; one observation per face id.

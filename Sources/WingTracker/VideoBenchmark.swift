@@ -94,8 +94,8 @@ public enum VideoBenchmark {
     }
 
     /// Measures one clip: decode, decode + encode with the overlay's encoder settings `overlay`, and
-    /// `VideoJob` with and without the overlay (outputs in `workDirectory`).
-    public static func measure(clip: URL, size: String, localizer: Localizer, detector: FaceDetector,
+    /// `VideoJob` with and without the overlay (outputs in `workDirectory`; `helper` as `VideoJob.run`'s).
+    public static func measure(clip: URL, size: String, localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
                                options: Tracker.Options, overlay: VideoWriter.Options = VideoWriter.Options(), workDirectory: URL) throws -> Row {
         let decode = try decodeFps(clip)
         let ceiling = try decodeEncodeFps(clip, scratch: workDirectory.appendingPathComponent("reencoded-\(size).mp4"), options: overlay)
@@ -103,9 +103,9 @@ public enum VideoBenchmark {
         job.trackerOptions = options
         job.overlayOptions = overlay
         job.writeOverlay = false
-        let plain = try job.run(localizer: localizer, detector: detector)
+        let plain = try job.run(localizer: localizer, detector: detector, helper: helper)
         job.writeOverlay = true
-        let drawn = try job.run(localizer: localizer, detector: detector)
+        let drawn = try job.run(localizer: localizer, detector: detector, helper: helper)
         let perFrame = drawn.stageSeconds.mapValues { 1000 * $0 / Double(drawn.frames) }
         return Row(size: size, frames: drawn.frames, decodeFps: decode, decodeEncodeFps: ceiling, trackFps: plain.processingFps,
                    trackOverlayFps: drawn.processingFps, overlayRatio: drawn.processingFps / ceiling,

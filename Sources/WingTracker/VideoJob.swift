@@ -86,7 +86,8 @@ public struct VideoJob {
     /// the calling thread (with the CSV), and a drawing + encoding thread. At most a few frames are
     /// in flight, so memory stays flat however long the video.
     /// `progress` receives the frames done so far and the container's estimate of the total (0 when unknown).
-    /// With `maxFaces` > 1, a `helper` localiser (the same weights) lets two faces run at once.
+    /// With `maxFaces` > 1, a `helper` localiser (the same weights) lets two faces run at once; with
+    /// one face and `trackerOptions.pairedFrames`, two frames.
     public func run(localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
@@ -144,30 +145,32 @@ public struct VideoJob {
         var facesTracked = [Int](repeating: 0, count: maxFaces)
         var buffer = LandmarkCSV.header + "\n"
         var failure: Error?
-        while let frame = decoded.pop() {
-            let obs = frame.image.data.withUnsafeBufferPointer {
-                tracker.process(PixelView(base: $0.baseAddress!, width: frame.image.width, height: frame.image.height, channels: 3,
-                                          rowBytes: frame.image.rowBytes), timestamp: frame.timestamp)
+        frameLoop: while let first = decoded.pop() {
+            // One frame at a time, or two with paired frames (the last may come alone).
+            var batch = [first]
+            if tracker.framesPerStep == 2, let second = decoded.pop() { batch.append(second) }
+            let results = batch.withPixelViews { tracker.process($0) }
+            for (frame, obs) in zip(batch, results) {
+                frames += 1
+                if obs.contains(where: \.success) { trackedFrames += 1 }
+                let t0 = DispatchTime.now()
+                for (id, o) in obs.enumerated() {
+                    if o.success { facesTracked[id] += 1 }
+                    jitter[id].add(o.success ? o.landmarks : nil)
+                    buffer += LandmarkCSV.row(frame: frames, faceID: id, timestamp: frame.timestamp, observation: o, headPose: headPose) + "\n"
+                }
+                if buffer.utf8.count > 1 << 16 {
+                    // The throwing write: a full disk is an error for this video, not a crash.
+                    do { try csv.write(contentsOf: Data(buffer.utf8)) }
+                    catch { failure = MediaError(.write, path: csvURL.path, reason: "cannot write the CSV (\(error.localizedDescription))"); break frameLoop }
+                    buffer = ""
+                }
+                csvSeconds += Self.seconds(since: t0)
+                if writer != nil && !tracked.push((frame, obs)) { break frameLoop }
+                if let e = encodeError.value { failure = e; break frameLoop }
+                if isCancelled?() == true { failure = Cancelled(); break frameLoop }
+                progress?(frames, reader.info.estimatedFrameCount)
             }
-            frames += 1
-            if obs.contains(where: \.success) { trackedFrames += 1 }
-            let t0 = DispatchTime.now()
-            for (id, o) in obs.enumerated() {
-                if o.success { facesTracked[id] += 1 }
-                jitter[id].add(o.success ? o.landmarks : nil)
-                buffer += LandmarkCSV.row(frame: frames, faceID: id, timestamp: frame.timestamp, observation: o, headPose: headPose) + "\n"
-            }
-            if buffer.utf8.count > 1 << 16 {
-                // The throwing write: a full disk is an error for this video, not a crash.
-                do { try csv.write(contentsOf: Data(buffer.utf8)) }
-                catch { failure = MediaError(.write, path: csvURL.path, reason: "cannot write the CSV (\(error.localizedDescription))"); break }
-                buffer = ""
-            }
-            csvSeconds += Self.seconds(since: t0)
-            if writer != nil && !tracked.push((frame, obs)) { break }
-            if let e = encodeError.value { failure = e; break }
-            if isCancelled?() == true { failure = Cancelled(); break }
-            progress?(frames, reader.info.estimatedFrameCount)
         }
         // Stop both threads (early on failure) and wait for them.
         decoded.close(); tracked.close()
@@ -192,6 +195,7 @@ public struct VideoJob {
         settings["flip_average"] = "\(localizer.flipAverage)"
         settings["convention"] = localizer.answerConvention
         settings["max_faces"] = "\(maxFaces)"
+        settings["paired_frames"] = "\(tracker.framesPerStep == 2)"
         settings["yaw"] = headPose.map { "head-pose file, fitted on \($0.provenance["faces"] ?? "?") faces" } ?? "none (no head-pose file)"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
         if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)" }

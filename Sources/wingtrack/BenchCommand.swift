@@ -66,6 +66,7 @@ struct BenchCommand: ParsableCommand {
         if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
+        let helper = SpareCore.helper(for: localizer, maxFaces: 1, pairedFrames: tracking.pairedFrames)
         let work = keep.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("wingtrack-bench-\(getpid())")
         do { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) }
@@ -78,7 +79,7 @@ struct BenchCommand: ParsableCommand {
             printError("bench video: making a \(w)x\(h) clip from \(sourceURL.lastPathComponent), then measuring it")
             try VideoBenchmark.makeClip(from: sourceURL, width: w, height: h, frames: frames, to: clip)
             rows.append(try VideoBenchmark.measure(clip: clip, size: "\(w)x\(h)", localizer: localizer, detector: detector,
-                                                   options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
+                                                   helper: helper, options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
         }
         let setup = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "openblas_core": BLAS.coreName,
                      "networks": localizer.networks, "flip_average": "\(localizer.flipAverage)",

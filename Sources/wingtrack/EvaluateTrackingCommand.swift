@@ -79,7 +79,6 @@ struct EvaluateTrackingCommand: ParsableCommand {
         let localizer = try tracking.localizer(ModelsLocation.resolve(models))
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
-        let helper = SpareCore.faceHelper(for: localizer, maxFaces: faces)
         let options = tracking.trackerOptions
         /// The val face of clip c: evenly spaced through the split.
         func face(ofClip c: Int) -> Int { c * ds.count / clips }
@@ -139,15 +138,17 @@ struct EvaluateTrackingCommand: ParsableCommand {
             }
 
             let reader = try VideoReader(url: url, threads: 1)
+            // The helper copies the localiser's settings, this clip's convention included.
+            let helper = SpareCore.helper(for: localizer, maxFaces: faces, pairedFrames: tracking.pairedFrames)
             let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: options, maxFaces: faces, helper: helper)
             var byID = [[[Point]?]](repeating: [], count: faces)
             let t0 = Date()
-            while let f = reader.nextFrame() {
-                let obs = f.image.data.withUnsafeBufferPointer { px in
-                    tracker.process(PixelView(base: px.baseAddress!, width: f.image.width, height: f.image.height, channels: 3,
-                                              rowBytes: f.image.rowBytes), timestamp: f.timestamp)
+            while let first = reader.nextFrame() {
+                var batch = [first]
+                if tracker.framesPerStep == 2, let second = reader.nextFrame() { batch.append(second) }
+                for obs in batch.withPixelViews({ tracker.process($0) }) {
+                    for (id, o) in obs.enumerated() { byID[id].append(o.success ? o.landmarks : nil) }
                 }
-                for (id, o) in obs.enumerated() { byID[id].append(o.success ? o.landmarks : nil) }
             }
             trackSeconds += Date().timeIntervalSince(t0)
             guard byID[0].count == frames else {

@@ -5,7 +5,7 @@ import WingTracker
 
 /// The one place that decides how a worker uses a core nobody else needs: its networks run each
 /// layer's two halves at once (`ForwardSplit`), its detector scans two pyramid levels at once, and
-/// with several faces two faces are followed at once.
+/// with several faces two faces are followed at once, with paired frames two frames.
 /// Outputs are the same either way (docs/performance.md, docs/tracking.md).
 enum SpareCore {
     /// Gives `localizer` a helper thread and `detector` two threads when each of `workers` concurrent
@@ -16,10 +16,10 @@ enum SpareCore {
         detector?.threads = 2
     }
 
-    /// A second localiser (same weights) so that two tracked faces run at once, when tracking more
-    /// than one face and each worker has a second core; nil otherwise (docs/tracking.md).
-    static func faceHelper(for localizer: Localizer, maxFaces: Int, workers: Int = 1) -> Localizer? {
-        guard maxFaces > 1, 2 * workers <= ProcessInfo.processInfo.activeProcessorCount else { return nil }
+    /// A second localiser (same weights) so that two tracked faces, or two paired frames of one face,
+    /// run at once, when each worker has a second core; nil otherwise (docs/tracking.md).
+    static func helper(for localizer: Localizer, maxFaces: Int, pairedFrames: Bool, workers: Int = 1) -> Localizer? {
+        guard maxFaces > 1 || pairedFrames, 2 * workers <= ProcessInfo.processInfo.activeProcessorCount else { return nil }
         return localizer.twin()
     }
 }

@@ -144,7 +144,7 @@ struct TrackCommand: ParsableCommand {
                 if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
                 detector = try FaceDetector.standard()
                 SpareCore.use(localizer: localizer, detector: detector, workers: workers)
-                helper = SpareCore.faceHelper(for: localizer, maxFaces: maxFaces, workers: workers)
+                helper = SpareCore.helper(for: localizer, maxFaces: maxFaces, pairedFrames: options.pairedFrames, workers: workers)
             } catch { lock.lock(); setupError = error; lock.unlock(); return }
             while true {
                 lock.lock()
