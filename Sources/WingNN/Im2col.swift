@@ -31,6 +31,23 @@ func im2col(_ g: ConvGeometry, images: UnsafePointer<Float>, count: Int, outputR
                 for i in 0..<count {
                     let plane = images + (i * g.channels + c) * H * W
                     let dst0 = row + i * P
+                    if s == 1 && oW == W && oxHi > oxLo {
+                        // Output rows as wide as input rows: the valid rows are one contiguous run in both
+                        // the source plane and the column row, so one copy serves them all; the padding
+                        // columns it fills from the neighbouring rows are zeroed after it.
+                        let oyA = max(rows.lowerBound, pad - ky), oyB = min(rows.upperBound, H + pad - ky)
+                        let dst = dst0 - rows.lowerBound * oW
+                        for oy in rows where oy < oyA || oy >= oyB { (dst + oy * oW).update(repeating: 0, count: oW) }
+                        guard oyB > oyA else { continue }
+                        let first = dst + oyA * oW + oxLo, src = plane + (oyA - pad + ky) * W - pad + kx + oxLo
+                        first.update(from: src, count: (oyB - oyA - 1) * oW + (oxHi - oxLo))
+                        for oy in oyA..<oyB {
+                            let r = dst + oy * oW
+                            for ox in 0..<oxLo { r[ox] = 0 }
+                            for ox in oxHi..<oW { r[ox] = 0 }
+                        }
+                        continue
+                    }
                     for oy in rows {
                         let iy = oy * s - pad + ky
                         let dst = dst0 + (oy - rows.lowerBound) * oW

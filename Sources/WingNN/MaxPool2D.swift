@@ -32,12 +32,16 @@ public final class MaxPool2D: Layer {
                     let o = outBase + oy * oW
                     if k == 2 && s == 2 {
                         let r0 = inBase + 2 * oy * W, r1 = r0 + W
+                        // Selects instead of branches: after a ReLU, ties and zeros make the
+                        // comparisons unpredictable.
                         for ox in 0..<oW {
-                            var best = r0 + 2 * ox, bv = xp[best]
-                            if xp[r0 + 2 * ox + 1] > bv { best = r0 + 2 * ox + 1; bv = xp[best] }
-                            if xp[r1 + 2 * ox] > bv { best = r1 + 2 * ox; bv = xp[best] }
-                            if xp[r1 + 2 * ox + 1] > bv { best = r1 + 2 * ox + 1; bv = xp[best] }
-                            yp[o + ox] = bv; ap[o + ox] = Int32(best)
+                            let i0 = r0 + 2 * ox, i2 = r1 + 2 * ox
+                            let a = xp[i0], b = xp[i0 + 1], c = xp[i2], d = xp[i2 + 1]
+                            let top = b > a ? b : a, topAt = b > a ? i0 + 1 : i0
+                            let bottom = d > c ? d : c, bottomAt = d > c ? i2 + 1 : i2
+                            let fromBottom = bottom > top
+                            yp[o + ox] = fromBottom ? bottom : top
+                            ap[o + ox] = Int32(truncatingIfNeeded: fromBottom ? bottomAt : topAt)
                         }
                         continue
                     }
