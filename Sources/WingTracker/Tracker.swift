@@ -32,8 +32,9 @@ public final class Tracker {
         public var maxSearchInterval = 8
         /// Follow one face two frames at a time (`processPair`), so the two frames can run on two
         /// cores at once; the second frame's crop is then seeded two frames ahead. Measured: the
-        /// same accuracy, 10–25 % more frames per second on two cores (docs/tracking.md).
-        public var pairedFrames = true
+        /// same accuracy and 11–17 % more frames per second for one video on two cores, but more
+        /// frame-to-frame noise on fast-moving faces (docs/tracking.md), so not the default.
+        public var pairedFrames = false
         public init() {}
 
         /// The settings as text, for output files.

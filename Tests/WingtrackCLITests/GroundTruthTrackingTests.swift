@@ -104,10 +104,10 @@ final class GroundTruthTrackingTests: XCTestCase {
         XCTAssertLessThanOrEqual(nme, 0.06)
     }
 
-    /// Paired frames (the default: two frames followed at once, the second seeded two frames ahead)
-    /// against frame by frame on the same clips: as accurate (within 0.3 points of mean NME, both
-    /// ≤ 6 %), and the same CSV whether the pair runs on two threads (one video, `--jobs 1`) or on one
-    /// (two videos at once, `--jobs 2`).
+    /// `--paired-frames` (two frames followed at once, the second seeded two frames ahead) against
+    /// frame by frame (the default) on the same clips: as accurate (within 0.3 points of mean NME,
+    /// both ≤ 6 %), and the same CSV whether the pair runs on two threads (one video, `--jobs 1`) or
+    /// on one (two videos at once, `--jobs 2`).
     func testPairedFramesKeepTheAccuracyAndTheOutputOnAnyThreadCount() throws {
         let (ds, idx) = try faces(3)
         let dir = try temporaryDirectory(self)
@@ -128,8 +128,8 @@ final class GroundTruthTrackingTests: XCTestCase {
             return Metrics.mean(errors)
         }
         let pairedOut = dir.appendingPathComponent("paired"), singleOut = dir.appendingPathComponent("single")
-        let paired = nme(try track(urls, out: pairedOut, sources: sources, extra: ["--jobs", "2"]))
-        let single = nme(try track(urls, out: singleOut, sources: sources, extra: ["--no-paired-frames"]))
+        let paired = nme(try track(urls, out: pairedOut, sources: sources, extra: ["--paired-frames", "--jobs", "2"]))
+        let single = nme(try track(urls, out: singleOut, sources: sources))
         print(String(format: "generated clips: mean NME %.2f %% paired, %.2f %% frame by frame", 100 * paired, 100 * single))
         XCTAssertLessThanOrEqual(paired, 0.06)
         XCTAssertLessThanOrEqual(abs(paired - single), 0.003)
@@ -141,7 +141,7 @@ final class GroundTruthTrackingTests: XCTestCase {
         XCTAssertEqual(try setting(singleOut), "false")
         // One video on two cores: the pair's frames run on two threads; the CSV is the same.
         let alone = dir.appendingPathComponent("alone")
-        _ = try track([urls[0]], out: alone, sources: [sources[0]], extra: ["--jobs", "1"])
+        _ = try track([urls[0]], out: alone, sources: [sources[0]], extra: ["--paired-frames", "--jobs", "1"])
         let csv = { (out: URL) in try String(contentsOf: out.appendingPathComponent("pair0.csv"), encoding: .utf8) }
         XCTAssertEqual(try csv(alone), try csv(pairedOut))
     }

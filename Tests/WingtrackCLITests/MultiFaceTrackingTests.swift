@@ -30,9 +30,9 @@ final class MultiFaceTrackingTests: XCTestCase {
 
     /// Runs `track` and parses NAME.csv: per face id, per frame, 68 points or nil; checks the rows
     /// come as frame 1 ids 0 ..< maxFaces, frame 2 ids 0 ..< maxFaces, and so on.
-    func track(_ url: URL, out: URL, maxFaces: Int, extra: [String] = []) throws -> [[[Point]?]] {
+    func track(_ url: URL, out: URL, maxFaces: Int) throws -> [[[Point]?]] {
         let r = try WingtrackBinary.run(["track", url.path, "-o", out.path, "--no-video", "--max-faces", "\(maxFaces)",
-                                         "--models", repo.appendingPathComponent("models").path] + extra)
+                                         "--models", repo.appendingPathComponent("models").path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let csv = out.appendingPathComponent(url.deletingPathExtension().lastPathComponent + ".csv")
         var perFace = [[[Point]?]](repeating: [], count: maxFaces)
@@ -147,16 +147,15 @@ final class MultiFaceTrackingTests: XCTestCase {
         XCTAssertTrue(hidden[(frames - 10)...].contains(0), "the hidden face was not taken back after the second crossing")
     }
 
-    /// One face and `--max-faces 2`: id 0's rows are exactly those of `--max-faces 1` followed frame
-    /// by frame as several faces are (the spare id never disturbs the first), id 1 never doubles up on
-    /// the face, and waiting for a second face costs searches on frames 1, 2, 4, 8, 16 (frame 0's is
-    /// shared with id 0) and every 30th only.
+    /// One face and `--max-faces 2`: id 0's rows are exactly those of `--max-faces 1` (the spare id
+    /// never disturbs the first), id 1 never doubles up on the face, and waiting for a second face
+    /// costs searches on frames 1, 2, 4, 8, 16 (frame 0's is shared with id 0) and every 30th only.
     func testSpareIDChangesNothingForOneFace() throws {
         let (ds, idx) = try twoFaces()
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("one.mp4"), frames = 90
         try GroundTruthClip.write([clip(ds, idx[0], centreX: 0.45, phase: 1.0, frames: frames)], to: url)
-        let single = try track(url, out: dir.appendingPathComponent("one"), maxFaces: 1, extra: ["--no-paired-frames"])
+        let single = try track(url, out: dir.appendingPathComponent("one"), maxFaces: 1)
         let spare = try track(url, out: dir.appendingPathComponent("spare"), maxFaces: 2)
         XCTAssertEqual(spare[0].count, frames)
         XCTAssertTrue(zip(single[0], spare[0]).allSatisfy { a, b in a == b }, "id 0 differs from the single-face run")
