@@ -26,6 +26,15 @@ final class GroundTruthTrackingTests: XCTestCase {
         return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: UInt64(k))
     }
 
+    /// 90-frame clips of faces `idx`, `NAME0.mp4`, `NAME1.mp4`, … in `dir`, clip n with motion phase
+    /// `phase(n)`; their true landmarks and files.
+    func writeClips(_ ds: FaceDataset, _ idx: [Int], named name: String, in dir: URL,
+                    phase: (Int) -> Float) throws -> ([[[Point]?]], [URL]) {
+        let urls = idx.indices.map { dir.appendingPathComponent("\(name)\($0).mp4") }
+        let truths = try idx.enumerated().map { n, k in try clip(ds, k, frames: 90, phase: phase(n)).write(to: urls[n]) }
+        return (truths, urls)
+    }
+
     /// Tracks `clips` (each in the labelling convention of its face's source when the shipped CNN-7
     /// has one block per convention: the truth is in that convention) and parses NAME.csv: per frame,
     /// 68 points or nil.
@@ -83,12 +92,7 @@ final class GroundTruthTrackingTests: XCTestCase {
     func testTrackingAccuracyOnGeneratedClips() throws {
         let (ds, idx) = try faces(4)
         let dir = try temporaryDirectory(self)
-        var truths: [[[Point]?]] = [], urls: [URL] = []
-        for (n, k) in idx.enumerated() {
-            let url = dir.appendingPathComponent("gt\(n).mp4")
-            truths.append(try clip(ds, k, frames: 90, phase: Float(n) * 1.3).write(to: url))
-            urls.append(url)
-        }
+        let (truths, urls) = try writeClips(ds, idx, named: "gt", in: dir) { Float($0) * 1.3 }
         let predictions = try track(urls, out: dir.appendingPathComponent("out"), sources: idx.map { ds.records[$0].source })
         var errors: [Float] = [], frames = 0, successes = 0
         for (truth, pred) in zip(truths, predictions) {
@@ -111,12 +115,7 @@ final class GroundTruthTrackingTests: XCTestCase {
     func testPairedFramesKeepTheAccuracyAndTheOutputOnAnyThreadCount() throws {
         let (ds, idx) = try faces(3)
         let dir = try temporaryDirectory(self)
-        var truths: [[[Point]?]] = [], urls: [URL] = []
-        for (n, k) in idx.enumerated() {
-            let url = dir.appendingPathComponent("pair\(n).mp4")
-            truths.append(try clip(ds, k, frames: 90, phase: Float(n) * 1.7 + 0.4).write(to: url))
-            urls.append(url)
-        }
+        let (truths, urls) = try writeClips(ds, idx, named: "pair", in: dir) { Float($0) * 1.7 + 0.4 }
         let sources = idx.map { ds.records[$0].source }
         func nme(_ predictions: [[[Point]?]]) -> Float {
             var errors: [Float] = []
