@@ -1,5 +1,6 @@
 import Foundation
 import FaceDetect
+import FaceGeometry
 import MediaIO
 
 /// `wingtrack bench video`: end-to-end speed of `track` at several frame sizes, next to what the
@@ -94,13 +95,15 @@ public enum VideoBenchmark {
     }
 
     /// Measures one clip: decode, decode + encode with the overlay's encoder settings `overlay`, and
-    /// `VideoJob` with and without the overlay (outputs in `workDirectory`; `helper` as `VideoJob.run`'s).
+    /// `VideoJob` with and without the overlay (outputs in `workDirectory`; `helper` as `VideoJob.run`'s,
+    /// `headPose` as `VideoJob`'s).
     public static func measure(clip: URL, size: String, localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
-                               options: Tracker.Options, overlay: VideoWriter.Options = VideoWriter.Options(), workDirectory: URL) throws -> Row {
+                               headPose: HeadPose? = nil, options: Tracker.Options, overlay: VideoWriter.Options = VideoWriter.Options(), workDirectory: URL) throws -> Row {
         let decode = try decodeFps(clip)
         let ceiling = try decodeEncodeFps(clip, scratch: workDirectory.appendingPathComponent("reencoded-\(size).mp4"), options: overlay)
         var job = VideoJob(input: clip, outputDirectory: workDirectory, name: "track-\(size)")
         job.trackerOptions = options
+        job.headPose = headPose
         job.overlayOptions = overlay
         job.writeOverlay = false
         let plain = try job.run(localizer: localizer, detector: detector, helper: helper)

@@ -56,6 +56,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func runVideo() throws -> ([VideoBenchmark.Row], [String: String]) {
+        // As `track`: one BLAS thread per network (`bench nn` leaves it at all cores for training).
+        BLAS.threads = 1
         let modelsURL = ModelsLocation.resolve(models)
         let sourceURL = source.map { URL(fileURLWithPath: $0) }
             ?? modelsURL.deletingLastPathComponent().appendingPathComponent("samples/grace_hopper.mp4")
@@ -67,6 +69,7 @@ struct BenchCommand: ParsableCommand {
         let detector = try FaceDetector.standard()
         SpareCore.use(localizer: localizer, detector: detector)
         let helper = SpareCore.helper(for: localizer, maxFaces: 1, pairedFrames: tracking.pairedFrames)
+        let headPose = try ModelsLocation.headPose(in: modelsURL)
         let work = keep.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("wingtrack-bench-\(getpid())")
         do { try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true) }
@@ -79,7 +82,7 @@ struct BenchCommand: ParsableCommand {
             printError("bench video: making a \(w)x\(h) clip from \(sourceURL.lastPathComponent), then measuring it")
             try VideoBenchmark.makeClip(from: sourceURL, width: w, height: h, frames: frames, to: clip)
             rows.append(try VideoBenchmark.measure(clip: clip, size: "\(w)x\(h)", localizer: localizer, detector: detector,
-                                                   helper: helper, options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
+                                                   helper: helper, headPose: headPose, options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
         }
         let setup = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "openblas_core": BLAS.coreName,
                      "networks": localizer.networks, "flip_average": "\(localizer.flipAverage)",

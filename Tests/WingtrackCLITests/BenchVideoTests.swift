@@ -44,6 +44,12 @@ final class BenchVideoTests: XCTestCase {
         XCTAssertEqual(n, 24)
         let csv = try String(contentsOf: keep.appendingPathComponent("track-320x180.csv"), encoding: .utf8)
         XCTAssertEqual(csv.split(whereSeparator: \.isNewline).count, 1 + 24, "a CSV row per frame")
+
+        // What it measured is `track`'s work: `track` on the same clip writes the same CSV.
+        let out = keep.appendingPathComponent("track")
+        let t = try WingtrackBinary.run(["track", keep.appendingPathComponent("clip-320x180.mp4").path, "-o", out.path, "--no-video"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("clip-320x180.csv"), encoding: .utf8), csv)
     }
 
     func testBadSizesAndAMissingSourceAreRefused() throws {
