@@ -223,6 +223,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.facesPerClip = faces
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
                            "stages": localizer.networks]) { a, _ in a }
+        report.settings["paired_frames"] = "\(tracking.pairedFrames && faces == 1)"   // several faces go frame by frame
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
         if json {
@@ -230,10 +231,10 @@ struct EvaluateTrackingCommand: ParsableCommand {
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             print(String(format: """
-                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@, flip-average %@)
+                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@, flip-average %@, paired frames %@)
                 success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
                 jitter %.4f, of the error %.4f (ground truth's own %.4f) · %@ · %.1f fps tracking
-                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!,
+                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!, report.settings["paired_frames"]!,
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
             if faces == 2 {
