@@ -145,23 +145,25 @@ final class GroundTruthTrackingTests: XCTestCase {
         XCTAssertEqual(try csv(alone), try csv(pairedOut))
     }
 
-    /// A one-second face-free gap: `success=0` throughout it, and the face is back within 5 frames.
+    /// A one-second face-free gap: `success=0` throughout it, and the face is back within 5 frames;
+    /// frame by frame and with `--paired-frames`.
     func testFaceFreeGapIsReportedAndReacquired() throws {
         let (ds, idx) = try faces(3)
         let dir = try temporaryDirectory(self)
-        let gap = 40..<70
-        var urls: [URL] = []
-        for (n, k) in idx.enumerated() {
-            let url = dir.appendingPathComponent("gap\(n).mp4")
-            try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
-            urls.append(url)
-        }
-        for (n, pred) in try track(urls, out: dir.appendingPathComponent("out")).enumerated() {
-            XCTAssertNotNil(pred[gap.lowerBound - 1], "clip \(n): tracked before the gap")
-            for t in gap { XCTAssertNil(pred[t], "clip \(n): frame \(t) is in the gap") }
-            let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
-            XCTAssertNotNil(back, "clip \(n): never re-acquired")
-            if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
+        for (mode, gap, extra) in [("frame-by-frame", 40..<70, [String]()), ("paired", 40..<70, ["--paired-frames"])] {
+            var urls: [URL] = []
+            for (n, k) in idx.enumerated() {
+                let url = dir.appendingPathComponent("gap-\(mode)-\(n).mp4")
+                try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
+                urls.append(url)
+            }
+            for (n, pred) in try track(urls, out: dir.appendingPathComponent(mode), extra: extra).enumerated() {
+                XCTAssertNotNil(pred[gap.lowerBound - 1], "\(mode) clip \(n): tracked before the gap")
+                for t in gap { XCTAssertNil(pred[t], "\(mode) clip \(n): frame \(t) is in the gap") }
+                let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
+                XCTAssertNotNil(back, "\(mode) clip \(n): never re-acquired")
+                if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "\(mode) clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
+            }
         }
     }
 
