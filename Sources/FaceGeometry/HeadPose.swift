@@ -50,7 +50,7 @@ public struct HeadPose: Codable, Sendable {
 
     /// `shape` made mirror-symmetric: the mean of it and its mirror image (centred on x = 0 first).
     public static func symmetrised(_ shape: [Point]) -> [Point] {
-        let c = shape.reduce(Point(0, 0)) { $0 + $1 } * (1 / Float(shape.count))
+        let c = centroid(shape)
         let centred = shape.map { $0 - c }
         return zip(centred, mirrored(centred)).map { ($0 + $1) * 0.5 }
     }

@@ -4,7 +4,7 @@ import MediaIO
 extension Array where Element == Frame {
     /// Calls `body` with each frame's pixels (packed RGB) as a view, and its timestamp; the views are
     /// valid only during the call.
-    public func withPixelViews<R>(_ body: ([(image: PixelView, timestamp: Double)]) -> R) -> R {
+    func withPixelViews<R>(_ body: ([(image: PixelView, timestamp: Double)]) -> R) -> R {
         func views(from i: Int, _ done: [(image: PixelView, timestamp: Double)]) -> R {
             guard i < count else { return body(done) }
             let f = self[i]

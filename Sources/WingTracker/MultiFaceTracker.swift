@@ -1,6 +1,7 @@
 import Foundation
 import FaceDetect
 import FaceGeometry
+import MediaIO
 
 /// Follows up to `maxFaces` faces through a video, one `Tracker` per face id (0 ..< maxFaces).
 ///
@@ -41,20 +42,33 @@ public final class MultiFaceTracker {
             t.waitInterval = id > 0 ? newFaceInterval : nil
             return t
         }
-        framesPerStep = maxFaces == 1 && options.pairedFrames ? 2 : 1
+        framesPerStep = Self.framesPerStep(maxFaces: maxFaces, options: options)
         pairLocalizers = framesPerStep == 2 ? helper.map { (localizer.twin(), $0) } : nil
     }
 
-    /// Processes `framesPerStep` consecutive frames (fewer at the end of a video); one observation per
-    /// face id for each frame.
-    public func process(_ frames: [(image: PixelView, timestamp: Double)]) -> [[Tracker.Observation]] {
+    /// 2 when one face is followed with `options.pairedFrames` (several faces go frame by frame), else 1.
+    public static func framesPerStep(maxFaces: Int, options: Tracker.Options) -> Int {
+        maxFaces == 1 && options.pairedFrames ? 2 : 1
+    }
+
+    /// The next `framesPerStep` frames from `next` (fewer at the end of a video, none after it).
+    public func nextStep(from next: () -> Frame?) -> [Frame] {
+        var frames: [Frame] = []
+        while frames.count < framesPerStep, let f = next() { frames.append(f) }
+        return frames
+    }
+
+    /// Processes the consecutive frames `nextStep` gave; one observation per face id for each frame.
+    public func process(_ frames: [Frame]) -> [[Tracker.Observation]] {
         precondition((1...framesPerStep).contains(frames.count), "one frame, or two with paired frames")
-        guard frames.count == 2 else { return [process(frames[0].image, timestamp: frames[0].timestamp)] }
-        let track = tracks[0], runsBefore = track.detectorRuns
-        let (a, b) = track.processPair(frames[0].image, at: frames[0].timestamp, frames[1].image, at: frames[1].timestamp,
-                                       localizers: pairLocalizers ?? (localizers[0], localizers[0]), parallel: pairLocalizers != nil)
-        detectorRuns += track.detectorRuns - runsBefore
-        return [[a], [b]]
+        return frames.withPixelViews { views in
+            guard views.count == 2 else { return [process(views[0].image, timestamp: views[0].timestamp)] }
+            let track = tracks[0], runsBefore = track.detectorRuns
+            let (a, b) = track.processPair(views[0].image, at: views[0].timestamp, views[1].image, at: views[1].timestamp,
+                                           localizers: pairLocalizers ?? (localizers[0], localizers[0]), parallel: pairLocalizers != nil)
+            detectorRuns += track.detectorRuns - runsBefore
+            return [[a], [b]]
+        }
     }
 
     /// Processes one frame (packed RGB) shown at `timestamp` seconds; one observation per face id.
@@ -62,18 +76,16 @@ public final class MultiFaceTracker {
         let following = tracks.indices.filter { tracks[$0].isTracking }
         let held = following.map { tracks[$0].lastBox! }
         // 1. Follow: worker w takes the w-th, (w + n)-th, … following id with localiser w.
-        let results = ResultSlots(count: tracks.count)
         let workers = min(localizers.count, following.count)
-        let follow = { (w: Int) in
-            for k in stride(from: w, to: following.count, by: max(1, workers)) {
+        let followed = runEach(workers, parallel: workers > 1) { w in
+            stride(from: w, to: following.count, by: workers).map { k in
                 let others = held.indices.filter { $0 != k }.map { held[$0] }
-                results[following[k]] = self.tracks[following[k]].follow(image, timestamp: timestamp, avoiding: others,
-                                                                          with: self.localizers[w])
+                return (following[k], tracks[following[k]].follow(image, timestamp: timestamp, avoiding: others, with: localizers[w]))
             }
         }
-        if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: follow) } else { follow(0) }
+        var observations = [Tracker.Observation?](repeating: nil, count: tracks.count)
+        for (id, o) in followed.joined() { observations[id] = o }
         // 2. One face, one id: the lower id keeps it.
-        var observations = results.values
         var placed: [Box] = []
         for id in following {
             guard let o = observations[id] else { continue }
@@ -100,16 +112,4 @@ public final class MultiFaceTracker {
             t.detector += track.timings.detector; t.cnn6 += track.timings.cnn6; t.cnn7 += track.timings.cnn7
         }
     }
-}
-
-/// One observation slot per face id, written by the worker threads of step 1 (each slot by one thread).
-private final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Tracker.Observation?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    subscript(id: Int) -> Tracker.Observation? {
-        get { lock.lock(); defer { lock.unlock() }; return slots[id] }
-        set { lock.lock(); slots[id] = newValue; lock.unlock() }
-    }
-    var values: [Tracker.Observation?] { lock.lock(); defer { lock.unlock() }; return slots }
 }

@@ -122,22 +122,13 @@ public final class Tracker {
             let oA = process(a, timestamp: ta)
             return (oA, process(b, timestamp: tb))
         }
-        var ra: (Localizer.Result, Timings)?, rb: (Localizer.Result, Timings)?
-        if parallel {
-            let slots = PairSlots()
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
-                if i == 0 { slots.a = self.measure(a, from: seedA, with: localizers.0) }
-                else { slots.b = self.measure(b, from: seedB, with: localizers.1) }
-            }
-            (ra, rb) = (slots.a, slots.b)
-        } else {
-            ra = measure(a, from: seedA, with: localizers.0)
-            rb = measure(b, from: seedB, with: localizers.0)
+        let r = runEach(2, parallel: parallel) { i in
+            i == 0 ? measure(a, from: seedA, with: localizers.0) : measure(b, from: seedB, with: parallel ? localizers.1 : localizers.0)
         }
-        add(ra!.1); add(rb!.1)
-        let oA = commit(ra!.0, at: ta, avoiding: [])
+        add(r[0].1); add(r[1].1)
+        let oA = commit(r[0].0, at: ta, avoiding: [])
             ?? acquire(a, at: ta, avoiding: [], searches: FrameSearches(image: a, detector: detector))
-        if oA.success && !oA.acquired, let oB = commit(rb!.0, at: tb, avoiding: [], keepOnFailure: true) {
+        if oA.success && !oA.acquired, let oB = commit(r[1].0, at: tb, avoiding: [], keepOnFailure: true) {
             return (oA, oB)
         }
         return (oA, process(b, timestamp: tb))
@@ -296,9 +287,4 @@ public final class Tracker {
     }
 
     private func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
-}
-
-/// The two answers of `Tracker.processPair`, each written by one thread and read after both ended.
-private final class PairSlots: @unchecked Sendable {
-    var a: (Localizer.Result, Tracker.Timings)?, b: (Localizer.Result, Tracker.Timings)?
 }

@@ -145,12 +145,9 @@ public struct VideoJob {
         var facesTracked = [Int](repeating: 0, count: maxFaces)
         var buffer = LandmarkCSV.header + "\n"
         var failure: Error?
-        frameLoop: while let first = decoded.pop() {
-            // One frame at a time, or two with paired frames (the last may come alone).
-            var batch = [first]
-            if tracker.framesPerStep == 2, let second = decoded.pop() { batch.append(second) }
-            let results = batch.withPixelViews { tracker.process($0) }
-            for (frame, obs) in zip(batch, results) {
+        // One frame at a time, or two with paired frames (the last may come alone).
+        frameLoop: while case let batch = tracker.nextStep(from: { decoded.pop() }), !batch.isEmpty {
+            for (frame, obs) in zip(batch, tracker.process(batch)) {
                 frames += 1
                 if obs.contains(where: \.success) { trackedFrames += 1 }
                 let t0 = DispatchTime.now()

@@ -143,10 +143,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
             let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: options, maxFaces: faces, helper: helper)
             var byID = [[[Point]?]](repeating: [], count: faces)
             let t0 = Date()
-            while let first = reader.nextFrame() {
-                var batch = [first]
-                if tracker.framesPerStep == 2, let second = reader.nextFrame() { batch.append(second) }
-                for obs in batch.withPixelViews({ tracker.process($0) }) {
+            while case let batch = tracker.nextStep(from: { reader.nextFrame() }), !batch.isEmpty {
+                for obs in tracker.process(batch) {
                     for (id, o) in obs.enumerated() { byID[id].append(o.success ? o.landmarks : nil) }
                 }
             }
@@ -200,7 +198,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
                         let iod = Double(gt[36].distance(to: gt[45]))
                         jitterSum += JitterMeter.secondDifference(a, p, b) / iod
                         truthJitterSum += JitterMeter.secondDifference(ga, gt, gb) / iod
-                        func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 + $1 * -1 } }
+                        func error(_ q: [Point], _ g: [Point]) -> [Point] { zip(q, g).map { $0 - $1 } }
                         errorJitterSum += JitterMeter.secondDifference(error(a, ga), error(p, gt), error(b, gb)) / iod
                         jitterCount += 1
                     }
@@ -223,7 +221,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.facesPerClip = faces
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
                            "stages": localizer.networks]) { a, _ in a }
-        report.settings["paired_frames"] = "\(tracking.pairedFrames && faces == 1)"   // several faces go frame by frame
+        report.settings["paired_frames"] = "\(MultiFaceTracker.framesPerStep(maxFaces: faces, options: options) == 2)"
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
         if json {

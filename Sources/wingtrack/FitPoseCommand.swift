@@ -34,7 +34,7 @@ struct FitPoseCommand: ParsableCommand {
     struct Report: Codable {
         var faces = 0
         var meanAbsError = 0.0, medianAbsError = 0.0
-        /// Mean absolute error per |yaw| bin of the truth ("0-30", "30-60", "60-90") and its face count.
+        /// Mean absolute error per |yaw| bin of the truth (`EvaluationReport.yawBins`) and its face count.
         var byAbsYaw: [String: Double] = [:], facesByAbsYaw: [String: Int] = [:]
     }
 
@@ -69,7 +69,7 @@ struct FitPoseCommand: ParsableCommand {
                 let truth = Double(val.records[i].yawDegrees!)
                 let e = abs(Double(pose.yaw(shape(val, i, draw: 0))) - truth)
                 errors.append(e)
-                bins[abs(truth) < 30 ? "0-30" : abs(truth) < 60 ? "30-60" : "60-90", default: []].append(e)
+                bins[EvaluationReport.yawBin(Float(truth)), default: []].append(e)
             }
             report.faces = errors.count
             report.meanAbsError = errors.reduce(0, +) / Double(errors.count)
@@ -121,7 +121,7 @@ struct FitPoseCommand: ParsableCommand {
                          outcome.relativeLambda, outcome.chosenHeldOutMAE))
         }
         print(String(format: "%@: %d faces, mean |yaw error| %.2f°, median %.2f°", reportSplit, report.faces, report.meanAbsError, report.medianAbsError))
-        for b in ["0-30", "30-60", "60-90"] where report.facesByAbsYaw[b] != nil {
+        for b in EvaluationReport.yawBins where report.facesByAbsYaw[b] != nil {
             print(String(format: "  |yaw| %@°: %d faces, mean error %.2f°", b, report.facesByAbsYaw[b]!, report.byAbsYaw[b]!))
         }
     }
