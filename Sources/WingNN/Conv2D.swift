@@ -26,7 +26,20 @@ public final class Conv2D: Layer {
     private var gemmOut: [Float] = []
     private var dCol: [Float] = []
     /// Upper bound on floats in the im2col buffer of one group (~32 MB).
-    public var columnBudget = 8 << 20
+    public var columnBudget = 1 << 19
+    /// The input zero-padded on every side, `[Cin, H+2p, W+2p]` (batch-1 shifted products).
+    private var padded: [Float] = []
+    private var paddedGeometry: ConvGeometry?
+    /// The weights as one `[Cout, Cin]` matrix per kernel tap, repacked when `weight.version` moves.
+    private var tapWeights: [Float] = []
+    private var tapWeightsVersion = -1
+    /// Shifted products' sums over padded-width rows, `[Cout, (H−1)·(W+2p) + W]`.
+    private var tapSums: [Float] = []
+    /// Narrowest input that takes the shifted-product path at batch 1 (below it, im2col's unfolding is
+    /// small and the padding columns the shifted products also compute cost more than they save).
+    public static var shiftedProductMinWidth = 16
+    /// Unfolded columns plus outputs of one batch-1 row slice, in floats.
+    static var sliceFloats = 128 << 10
     /// Inner-dimension slice of the weight-gradient GEMM.
     static let innerSlice = 4096
 
@@ -75,7 +88,10 @@ public final class Conv2D: Layer {
     public func forward(_ x: Tensor) -> Tensor {
         input = x
         let g = geometry(x.shape)
-        if x.batch == 1 { forwardOneImage(x, g); return output }
+        if x.batch == 1 {
+            if usesShiftedProducts(g) { forwardShiftedProducts(x, g) } else { forwardOneImage(x, g) }
+            return output
+        }
         let (N, P, K, O) = (x.batch, g.positions, g.patchSize, outChannels)
         let group = groupSize(g, batch: N)
         output.reuse(as: [N, O, g.outHeight, g.outWidth])
@@ -138,11 +154,16 @@ public final class Conv2D: Layer {
                 }
             }
             if byRows {
+                // Rows in slices whose unfolding and output stay in a core's cache (L2).
+                let slice = max(1, Conv2D.sliceFloats / ((K + O) * oW))
                 func half(_ rows: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) {
-                    let n = rows.count * oW, p0 = rows.lowerBound * oW
-                    im2col(g, images: xs, count: 1, outputRows: rows, col: buffer)
-                    BLAS.sgemm(m: O, n: n, k: K, a: ws, lda: K, b: buffer, ldb: n, c: y + p0, ldc: P)
-                    finish(0..<O, p0..<(p0 + n))
+                    for r0 in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: slice) {
+                        let part = r0..<min(rows.upperBound, r0 + slice)
+                        let n = part.count * oW, p0 = part.lowerBound * oW
+                        im2col(g, images: xs, count: 1, outputRows: part, col: buffer)
+                        BLAS.sgemm(m: O, n: n, k: K, a: ws, lda: K, b: buffer, ldb: n, c: y + p0, ldc: P)
+                        finish(0..<O, p0..<(p0 + n))
+                    }
                 }
                 split.run({ half(0..<mid, cp.baseAddress!) }, { half(mid..<g.outHeight, c2p.baseAddress!) })
             } else {
@@ -156,6 +177,83 @@ public final class Conv2D: Layer {
                 split.run({ half(0..<mid) }, { half(mid..<O) })
             }
         }}}}}}
+    }
+
+    /// Stride 1, "same" padding, an odd kernel, enough input channels to make a product per tap
+    /// worthwhile, and an input at least `shiftedProductMinWidth` wide.
+    func usesShiftedProducts(_ g: ConvGeometry) -> Bool {
+        stride == 1 && kernel > 1 && kernel % 2 == 1 && 2 * padding == kernel - 1 && inChannels >= 16
+            && g.width >= Conv2D.shiftedProductMinWidth
+    }
+
+    /// Batch 1 without unfolding: with the input zero-padded to `[Cin, Hp, Wp]`, output position
+    /// (y, x) read at column y·Wp + x of tap (ky, kx)'s view, which is the padded input shifted by
+    /// ky·Wp + kx. So y = Σ_taps W_tap[Cout, Cin] · shifted input, one SGEMM per tap accumulating into
+    /// `tapSums`; the two columns per row that fall in the padding are computed and dropped. Halves
+    /// as in `forwardOneImage` (output rows or output channels, by shape alone).
+    private func forwardShiftedProducts(_ x: Tensor, _ g: ConvGeometry) {
+        let (C, H, W, O, k, p) = (inChannels, g.height, g.width, outChannels, kernel, padding)
+        let (Hp, Wp) = (H + 2 * p, W + 2 * p)
+        let plane = Hp * Wp, N = (H - 1) * Wp + W, P = H * W
+        output.reuse(as: [1, O, H, W])
+        if tapWeightsVersion != weight.version || tapWeights.count != O * C * k * k {
+            repackTapWeights()
+        }
+        if paddedGeometry != g {
+            padded = [Float](repeating: 0, count: C * plane)   // the border stays zero from here on
+            paddedGeometry = g
+        }
+        Conv2D.grow(&tapSums, O * N)
+        let relu = self.relu
+        x.data.withUnsafeBufferPointer { xp in
+        padded.withUnsafeMutableBufferPointer { pp in
+            for c in 0..<C {
+                for y in 0..<H {
+                    (pp.baseAddress! + c * plane + (y + p) * Wp + p).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
+                }
+            }
+        }}
+        padded.withUnsafeBufferPointer { pp in
+        tapWeights.withUnsafeBufferPointer { twp in
+        bias.value.withUnsafeBufferPointer { bp in
+        tapSums.withUnsafeMutableBufferPointer { sp in
+        output.data.withUnsafeMutableBufferPointer { yp in
+            let (pad, tw, sums, y) = (pp.baseAddress!, twp.baseAddress!, sp.baseAddress!, yp.baseAddress!)
+            /// Output channels `os` of output rows `rows`: the tap products, then bias and ReLU into `y`.
+            func part(_ os: Range<Int>, _ rows: Range<Int>) {
+                guard !os.isEmpty, !rows.isEmpty else { return }
+                let j0 = rows.lowerBound * Wp, n = (rows.count - 1) * Wp + W
+                for t in 0..<(k * k) {
+                    BLAS.sgemm(m: os.count, n: n, k: C, a: tw + (t * O + os.lowerBound) * C, lda: C,
+                               b: pad + (t / k) * Wp + t % k + j0, ldb: plane,
+                               beta: t == 0 ? 0 : 1, c: sums + os.lowerBound * N + j0, ldc: N)
+                }
+                for o in os {
+                    let b = bs(o)
+                    for r in rows {
+                        let src = sums + o * N + r * Wp, dst = y + o * P + r * W
+                        if relu { for i in 0..<W { dst[i] = max(0, src[i] + b) } } else { for i in 0..<W { dst[i] = src[i] + b } }
+                    }
+                }
+            }
+            func bs(_ o: Int) -> Float { bp[o] }
+            if P > O && H >= 2 {
+                split.run({ part(0..<O, 0..<(H / 2)) }, { part(0..<O, (H / 2)..<H) })
+            } else {
+                split.run({ part(0..<(O / 2), 0..<H) }, { part((O / 2)..<O, 0..<H) })
+            }
+        }}}}}
+    }
+
+    /// tapWeights[t, o, c] = W[o, c, t] for the k·k taps t = ky·k + kx.
+    private func repackTapWeights() {
+        let (O, C, T) = (outChannels, inChannels, kernel * kernel)
+        if tapWeights.count != O * C * T { tapWeights = [Float](repeating: 0, count: O * C * T) }
+        weight.value.withUnsafeBufferPointer { wp in
+        tapWeights.withUnsafeMutableBufferPointer { tp in
+            for o in 0..<O { for c in 0..<C { for t in 0..<T { tp[(t * O + o) * C + c] = wp[(o * C + c) * T + t] } } }
+        }}
+        tapWeightsVersion = weight.version
     }
 
     public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {
@@ -192,8 +290,7 @@ public final class Conv2D: Layer {
                         let at = ((n0 + i) * O + o) * P
                         let src = dop.baseAddress! + at, y = yp.baseAddress! + at
                         let dst = dyp.baseAddress! + o * cnt * P + i * P
-                        if relu { for p in 0..<P { let v = y[p] > 0 ? src[p] : 0; dst[p] = v; s += v } }
-                        else { for p in 0..<P { dst[p] = src[p]; s += src[p] } }
+                        s += gradientThroughReLU(src, outputs: y, into: dst, count: P, relu: relu)
                     }
                     dbp[o] += s
                 }
@@ -219,4 +316,29 @@ public final class Conv2D: Layer {
         input = Tensor(zeros: [0])   // let the producer of x reuse its buffer
         return needInputGradient ? inputGradient : Tensor(zeros: [0])
     }
+}
+
+/// dst[i] = src[i] where the layer's output y[i] > 0 (everywhere without `relu`), else 0, for
+/// i < `count`; returns the sum of what it wrote (in eight interleaved partial sums, so that it
+/// vectorises: this is the bias gradient).
+@inline(__always)
+func gradientThroughReLU(_ src: UnsafePointer<Float>, outputs y: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                         count n: Int, relu: Bool) -> Float {
+    let (rs, ry, rd) = (UnsafeRawPointer(src), UnsafeRawPointer(y), UnsafeMutableRawPointer(dst))
+    var acc = SIMD8<Float>.zero
+    var i = 0
+    while i + 8 <= n {
+        var v = rs.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        if relu { v.replace(with: 0, where: .!(ry.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) .> 0)) }
+        rd.storeBytes(of: v, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        acc += v
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n {
+        let v = relu && !(y[i] > 0) ? 0 : src[i]
+        dst[i] = v; s += v
+        i += 1
+    }
+    return s
 }

@@ -35,9 +35,9 @@ public struct NetworkBenchmark: Codable, Sendable {
         let helper = ForwardSplit(helperThread: true)
         let (f6p, _) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
         let (f7p, _) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
+        let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2, workers: cores)
+        let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
-        let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2)
-        let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2)
         let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
         return NetworkBenchmark(blas_core: BLAS.coreName, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
@@ -103,9 +103,12 @@ public struct NetworkBenchmark: Codable, Sendable {
         return (totals[totals.count / 2], zip(net.layers, per).map { LayerTime(layer: $0.name, ms: $1 / Double(totals.count)) })
     }
 
-    /// Samples per second of forward + backward + SGD step at batch 64.
-    static func trainRate(_ spec: NetworkSpec, seconds: Double) -> Double {
+    /// Samples per second of forward + backward + SGD step at batch 64, the way `wingtrack train`
+    /// runs it: the batch cut into `workers` shards (`DataParallel`), BLAS on one thread in each.
+    static func trainRate(_ spec: NetworkSpec, seconds: Double, workers: Int) -> Double {
+        BLAS.threads = 1
         let net = spec.build(seed: 3)
+        let parallel = DataParallel(network: net, replicas: (1..<max(1, workers)).map { _ in spec.build(seed: nil) })
         let opt = SGD(net.parameters, momentum: 0.9, nesterov: true, weightDecay: 5e-4)
         let B = 64
         var rng = SeededGenerator(seed: 9)
@@ -113,20 +116,25 @@ public struct NetworkBenchmark: Codable, Sendable {
         let targets = [Float](repeating: Float(spec.inputSize) / 2, count: B * 2 * spec.landmarkCount)
         let positive = [Bool](repeating: true, count: B)
         func step() {
-            net.zeroGrad()
-            let out = net.forward(x)
+            parallel.zeroGrad()
+            let out = parallel.forward(x)
             let r = landmarkObjective(outputs: out, targets: targets, positive: positive, loss: .wing(w: 10, epsilon: 2), faceWeight: 1)
-            net.backward(r.gradient)
+            parallel.backward(r.gradient)
             clipGradientNorm(net.parameters, maxNorm: 20)
             opt.step(lr: 1e-4)
+            parallel.syncReplicas()
         }
         step()
         if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
+            // One worker's share: its shard on one thread.
+            let shard = x.rows(0..<(B / parallel.workers))
             var fw = [Double](repeating: 0, count: net.layers.count), bw = fw
-            var h = x
+            var h = shard
             for (i, l) in net.layers.enumerated() { let a = Date(); h = l.forward(h); fw[i] = Date().timeIntervalSince(a) * 1e3 }
-            var g = landmarkObjective(outputs: h, targets: targets, positive: positive, loss: .l2, faceWeight: 1).gradient
+            var g = landmarkObjective(outputs: h, targets: Array(targets.prefix(shard.batch * 2 * spec.landmarkCount)),
+                                      positive: Array(positive.prefix(shard.batch)), loss: .l2, faceWeight: 1).gradient
             for (i, l) in net.layers.enumerated().reversed() { let a = Date(); g = l.backward(g, needInputGradient: i > 0); bw[i] = Date().timeIntervalSince(a) * 1e3 }
+            print("\(spec.name), batch \(shard.batch) on one thread:")
             for (i, l) in net.layers.enumerated() { print(String(format: "  %@ fwd %.1f ms bwd %.1f ms", l.name, fw[i], bw[i])) }
         }
         var n = 0

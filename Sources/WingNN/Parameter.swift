@@ -5,7 +5,10 @@ public final class Parameter {
     /// Stable name used by model files, e.g. `conv1.weight`.
     public let name: String
     public let shape: [Int]
-    public var value: [Float]
+    /// Every change, in place or whole, bumps `version` (layers keep derived copies keyed by it).
+    public var value: [Float] { didSet { version &+= 1 } }
+    /// Counts changes of `value`; a layer's repacked copy of it is stale when this moved.
+    public private(set) var version = 0
     /// Sum of gradients since the last `zeroGrad()`.
     public var grad: [Float]
     /// Whether weight decay applies (weights yes, biases no).

@@ -167,7 +167,10 @@ public final class Trainer {
     /// Runs until the sample budget is spent. `report` receives a progress line every `reportSeconds`
     /// and after each validation.
     public func run(reportSeconds: Double = 15, report: (TrainingProgress) -> Void) throws {
-        BLAS.threads = config.threads > 0 ? config.threads : ProcessInfo.processInfo.activeProcessorCount
+        // One shard of each batch per thread, each with single-threaded BLAS (`DataParallel`).
+        let threads = config.threads > 0 ? config.threads : ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threads = 1
+        let parallel = DataParallel(network: network, replicas: (1..<max(1, threads)).map { _ in config.network.build(seed: nil) })
         let startStep = step
         let queue = BatchQueue { k in self.makeBatch(startStep + k) }
         defer { queue.stop() }
@@ -178,17 +181,18 @@ public final class Trainer {
         let stepsPerEpoch = max(1, epochIndices.count / config.batchSize)
         while step < config.totalSteps {
             let batch = queue.next()
-            network.zeroGrad()
-            let out = network.forward(batch.inputs)
+            parallel.zeroGrad()
+            let out = parallel.forward(batch.inputs)
             let r = landmarkObjective(outputs: out, targets: batch.targets, positive: batch.positive,
                                       head: config.network.conventions.isEmpty ? nil : batch.heads,
                                       loss: config.loss, faceWeight: config.faceWeight)
             guard r.total.isFinite else {
                 throw DatasetError(message: "training diverged at step \(step) (loss \(r.total)); lower --lr or raise --clip")
             }
-            network.backward(r.gradient)
+            parallel.backward(r.gradient)
             normAcc += Double(clipGradientNorm(network.parameters, maxNorm: config.gradientClip > 0 ? config.gradientClip : .infinity))
             optimizer.step(lr: schedule.rate(at: step))
+            parallel.syncReplicas()
             step += 1
             lossAcc += Double(r.landmarkLoss); faceAcc += Double(r.faceLoss); lossN += 1
             samplesSinceReport += config.batchSize

@@ -26,7 +26,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var checkpointMinutes: Double = 3
     public var photometric = Photometric()
     public var flip = true
-    /// BLAS threads (0 = all cores).
+    /// Threads (0 = all cores): each batch is cut into that many shards, one per thread (`DataParallel`).
     public var threads = 0
 
     public init(network: NetworkSpec, policy: CropPolicy, loss: LandmarkLoss) {

@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(help: "Training split name.") var trainSplit = "train"
     @Option(help: "Validation split name ('' for none).") var valSplit = "val"
-    @Option(help: "BLAS threads (0 = all cores).") var threads = 0
+    @Option(help: "Threads (0 = all cores); each batch is cut into one shard per thread.") var threads = 0
     @Option(help: "Output folder for best.wtm, last.wtm, last.state, log.jsonl.") var out: String
     @Flag(help: "Continue from OUT/last.wtm and OUT/last.state.") var resume = false
     @Flag(help: "One output block per labelling convention of the training sources (300-W, YouTube-Faces, AFLW2000-3D in faces68), each trained on its own sources only; with --init-from a one-block network, every block starts as that block (docs/experiments.md).")

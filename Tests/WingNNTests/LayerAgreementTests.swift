@@ -76,6 +76,43 @@ final class LayerAgreementTests: XCTestCase {
         for _ in 0..<50 { XCTAssertEqual(net.forward(x).data, serial) }
     }
 
+    /// Batch 1 with "same" padding, ≥ 16 input channels and a wide enough input: one product per kernel
+    /// tap on the padded input, no unfolding. Against the naive loops; bit-identical on two threads;
+    /// and weights changed in place must be seen (the per-tap copy of the weights is rebuilt).
+    func testBatchOneShiftedProductsMatchNaive() {
+        let helper = ForwardSplit(helperThread: true)
+        // (in, out, H, W, kernel, padding): odd sizes split by rows, a 5×5 kernel, a 3-row image
+        // (halves of 1 and 2 rows), and more channels than positions (split by channels).
+        let cases = [(16, 5, 7, 17, 3, 1), (17, 4, 16, 16, 5, 2), (16, 20, 3, 16, 3, 1), (16, 64, 2, 16, 3, 1)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(60 + i))
+            let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.4, stride: 1, padding: c.5, relu: i % 2 == 1, rng: &rng)
+            conv.bias.value = (0..<c.1).map { Float($0) * 0.1 - 0.2 }
+            let x = random([1, c.0, c.2, c.3], seed: UInt64(300 + i))
+            XCTAssertTrue(conv.usesShiftedProducts(conv.geometry(x.shape)), "case \(i) must take the shifted-product path")
+            func reference() -> [Float] {
+                let ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                                kernel: c.4, stride: 1, padding: c.5).data
+                return i % 2 == 1 ? ref.map { max(0, $0) } : ref
+            }
+            conv.split = .serial
+            let serial = conv.forward(x).data
+            assertClose(serial, reference(), rtol: 1e-4, atol: 1e-4, "shifted products, case \(i)")
+            conv.split = helper
+            XCTAssertEqual(conv.forward(x).data, serial, "case \(i): two threads must give the same bits")
+            conv.weight.value.withUnsafeMutableBufferPointer { w in for j in w.indices where j % 3 == 0 { w[j] = -w[j] } }
+            assertClose(conv.forward(x).data, reference(), rtol: 1e-4, atol: 1e-4, "case \(i) after the weights changed")
+        }
+    }
+
+    /// A pooling layer's earlier outputs stay as they were while it computes new ones.
+    func testMaxPoolOutputsHeldByTheCallerStayIntact() {
+        let pool = MaxPool2D()
+        let xs = (0..<3).map { random([2, 3, 6, 4], seed: UInt64(500 + $0)) }
+        let ys = xs.map { pool.forward($0) }
+        for (x, y) in zip(xs, ys) { XCTAssertEqual(y.data, NaiveReference.maxPool(x, kernel: 2, stride: 2).data) }
+    }
+
     func testMaxPoolMatchesNaiveOnOddSizes() {
         for (k, s, h, w) in [(2, 2, 7, 5), (2, 2, 8, 8), (3, 2, 9, 7), (2, 1, 4, 5)] {
             let x = random([3, 2, h, w], seed: UInt64(h * w))
