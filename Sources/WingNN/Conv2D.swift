@@ -15,12 +15,12 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     public var parameters: [Parameter] { [weight, bias] }
 
-    private var input = Tensor(zeros: [0])
-    private var output = Tensor(zeros: [0])
+    var input = Tensor(zeros: [0])
+    var output = Tensor(zeros: [0])
     private var inputGradient = Tensor(zeros: [0])
-    private var col: [Float] = []
+    var col: [Float] = []
     /// The second half's column buffer at batch 1.
-    private var col2: [Float] = []
+    var col2: [Float] = []
     /// Who runs the two halves of a batch-1 forward pass.
     public var split: ForwardSplit = .serial
     private var gemmOut: [Float] = []
@@ -28,13 +28,17 @@ public final class Conv2D: Layer {
     /// Upper bound on floats in the im2col buffer of one group (~32 MB).
     public var columnBudget = 1 << 19
     /// The input zero-padded on every side, `[Cin, H+2p, W+2p]` (batch-1 shifted products).
-    private var padded: [Float] = []
-    private var paddedGeometry: ConvGeometry?
+    var padded: [Float] = []
+    var paddedGeometry: ConvGeometry?
     /// The weights as one `[Cout, Cin]` matrix per kernel tap, repacked when `weight.version` moves.
-    private var tapWeights: [Float] = []
-    private var tapWeightsVersion = -1
-    /// Shifted products' sums over padded-width rows, `[Cout, (H−1)·(W+2p) + W]`.
-    private var tapSums: [Float] = []
+    var tapWeights: [Float] = []
+    var tapWeightsVersion = -1
+    /// Raw sums of a batch-1 forward pass before bias and ReLU (shifted products; im2col row slices).
+    var sums: [Float] = []
+    var sums2: [Float] = []
+    /// `forwardPooled`'s outputs, used in turn (the next layer may still hold the previous one).
+    var pooledOutputs = [Tensor(zeros: [0]), Tensor(zeros: [0])]
+    var pooledTurn = 0
     /// Narrowest input that takes the shifted-product path at batch 1 (below it, im2col's unfolding is
     /// small and the padding columns the shifted products also compute cost more than they save).
     public static var shiftedProductMinWidth = 16
@@ -81,7 +85,7 @@ public final class Conv2D: Layer {
         max(1, min(batch, columnBudget / max(1, g.patchSize * g.positions)))
     }
 
-    private static func grow(_ a: inout [Float], _ n: Int) {
+    static func grow(_ a: inout [Float], _ n: Int) {
         if a.count < n { a = [Float](repeating: 0, count: n) }
     }
 
@@ -89,7 +93,8 @@ public final class Conv2D: Layer {
         input = x
         let g = geometry(x.shape)
         if x.batch == 1 {
-            if usesShiftedProducts(g) { forwardShiftedProducts(x, g) } else { forwardOneImage(x, g) }
+            output.reuse(as: [1, outChannels, g.outHeight, g.outWidth])
+            output.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: false) }
             return output
         }
         let (N, P, K, O) = (x.batch, g.positions, g.patchSize, outChannels)
@@ -126,134 +131,6 @@ public final class Conv2D: Layer {
             }
         }}}}}}
         return output
-    }
-
-    /// Batch 1 in two halves: by output rows when there are more positions than channels (each half
-    /// unfolds and multiplies its own rows), else by output channels (one unfolding, each half
-    /// multiplies its channels' weights). The cut depends on the shape alone, never on `split`.
-    private func forwardOneImage(_ x: Tensor, _ g: ConvGeometry) {
-        let (P, K, O, oW) = (g.positions, g.patchSize, outChannels, g.outWidth)
-        output.reuse(as: [1, O, g.outHeight, oW])
-        let byRows = P > O && g.outHeight >= 2
-        let mid = byRows ? g.outHeight / 2 : O / 2
-        Conv2D.grow(&col, byRows ? K * mid * oW : K * P)
-        if byRows { Conv2D.grow(&col2, K * (g.outHeight - mid) * oW) }
-        let relu = self.relu
-        x.data.withUnsafeBufferPointer { xp in
-        weight.value.withUnsafeBufferPointer { wp in
-        bias.value.withUnsafeBufferPointer { bp in
-        col.withUnsafeMutableBufferPointer { cp in
-        col2.withUnsafeMutableBufferPointer { c2p in
-        output.data.withUnsafeMutableBufferPointer { yp in
-            let (xs, ws, bs, y) = (xp.baseAddress!, wp.baseAddress!, bp.baseAddress!, yp.baseAddress!)
-            /// y[o, p] += b[o], then the ReLU, for channels `os` and positions `ps`.
-            func finish(_ os: Range<Int>, _ ps: Range<Int>) {
-                for o in os {
-                    let row = y + o * P, b = bs[o]
-                    if relu { for p in ps { row[p] = max(0, row[p] + b) } } else { for p in ps { row[p] += b } }
-                }
-            }
-            if byRows {
-                // Rows in slices whose unfolding and output stay in a core's cache (L2).
-                let slice = max(1, Conv2D.sliceFloats / ((K + O) * oW))
-                func half(_ rows: Range<Int>, _ buffer: UnsafeMutablePointer<Float>) {
-                    for r0 in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: slice) {
-                        let part = r0..<min(rows.upperBound, r0 + slice)
-                        let n = part.count * oW, p0 = part.lowerBound * oW
-                        im2col(g, images: xs, count: 1, outputRows: part, col: buffer)
-                        BLAS.sgemm(m: O, n: n, k: K, a: ws, lda: K, b: buffer, ldb: n, c: y + p0, ldc: P)
-                        finish(0..<O, p0..<(p0 + n))
-                    }
-                }
-                split.run({ half(0..<mid, cp.baseAddress!) }, { half(mid..<g.outHeight, c2p.baseAddress!) })
-            } else {
-                im2col(g, images: xs, count: 1, col: cp.baseAddress!)
-                func half(_ os: Range<Int>) {
-                    guard !os.isEmpty else { return }
-                    BLAS.sgemm(m: os.count, n: P, k: K, a: ws + os.lowerBound * K, lda: K, b: cp.baseAddress!, ldb: P,
-                               c: y + os.lowerBound * P, ldc: P)
-                    finish(os, 0..<P)
-                }
-                split.run({ half(0..<mid) }, { half(mid..<O) })
-            }
-        }}}}}}
-    }
-
-    /// Stride 1, "same" padding, an odd kernel, enough input channels to make a product per tap
-    /// worthwhile, and an input at least `shiftedProductMinWidth` wide.
-    func usesShiftedProducts(_ g: ConvGeometry) -> Bool {
-        stride == 1 && kernel > 1 && kernel % 2 == 1 && 2 * padding == kernel - 1 && inChannels >= 16
-            && g.width >= Conv2D.shiftedProductMinWidth
-    }
-
-    /// Batch 1 without unfolding: with the input zero-padded to `[Cin, Hp, Wp]`, output position
-    /// (y, x) read at column y·Wp + x of tap (ky, kx)'s view, which is the padded input shifted by
-    /// ky·Wp + kx. So y = Σ_taps W_tap[Cout, Cin] · shifted input, one SGEMM per tap accumulating into
-    /// `tapSums`; the two columns per row that fall in the padding are computed and dropped. Halves
-    /// as in `forwardOneImage` (output rows or output channels, by shape alone).
-    private func forwardShiftedProducts(_ x: Tensor, _ g: ConvGeometry) {
-        let (C, H, W, O, k, p) = (inChannels, g.height, g.width, outChannels, kernel, padding)
-        let (Hp, Wp) = (H + 2 * p, W + 2 * p)
-        let plane = Hp * Wp, N = (H - 1) * Wp + W, P = H * W
-        output.reuse(as: [1, O, H, W])
-        if tapWeightsVersion != weight.version || tapWeights.count != O * C * k * k {
-            repackTapWeights()
-        }
-        if paddedGeometry != g {
-            padded = [Float](repeating: 0, count: C * plane)   // the border stays zero from here on
-            paddedGeometry = g
-        }
-        Conv2D.grow(&tapSums, O * N)
-        let relu = self.relu
-        x.data.withUnsafeBufferPointer { xp in
-        padded.withUnsafeMutableBufferPointer { pp in
-            for c in 0..<C {
-                for y in 0..<H {
-                    (pp.baseAddress! + c * plane + (y + p) * Wp + p).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
-                }
-            }
-        }}
-        padded.withUnsafeBufferPointer { pp in
-        tapWeights.withUnsafeBufferPointer { twp in
-        bias.value.withUnsafeBufferPointer { bp in
-        tapSums.withUnsafeMutableBufferPointer { sp in
-        output.data.withUnsafeMutableBufferPointer { yp in
-            let (pad, tw, sums, y) = (pp.baseAddress!, twp.baseAddress!, sp.baseAddress!, yp.baseAddress!)
-            /// Output channels `os` of output rows `rows`: the tap products, then bias and ReLU into `y`.
-            func part(_ os: Range<Int>, _ rows: Range<Int>) {
-                guard !os.isEmpty, !rows.isEmpty else { return }
-                let j0 = rows.lowerBound * Wp, n = (rows.count - 1) * Wp + W
-                for t in 0..<(k * k) {
-                    BLAS.sgemm(m: os.count, n: n, k: C, a: tw + (t * O + os.lowerBound) * C, lda: C,
-                               b: pad + (t / k) * Wp + t % k + j0, ldb: plane,
-                               beta: t == 0 ? 0 : 1, c: sums + os.lowerBound * N + j0, ldc: N)
-                }
-                for o in os {
-                    let b = bs(o)
-                    for r in rows {
-                        let src = sums + o * N + r * Wp, dst = y + o * P + r * W
-                        if relu { for i in 0..<W { dst[i] = max(0, src[i] + b) } } else { for i in 0..<W { dst[i] = src[i] + b } }
-                    }
-                }
-            }
-            func bs(_ o: Int) -> Float { bp[o] }
-            if P > O && H >= 2 {
-                split.run({ part(0..<O, 0..<(H / 2)) }, { part(0..<O, (H / 2)..<H) })
-            } else {
-                split.run({ part(0..<(O / 2), 0..<H) }, { part((O / 2)..<O, 0..<H) })
-            }
-        }}}}}
-    }
-
-    /// tapWeights[t, o, c] = W[o, c, t] for the k·k taps t = ky·k + kx.
-    private func repackTapWeights() {
-        let (O, C, T) = (outChannels, inChannels, kernel * kernel)
-        if tapWeights.count != O * C * T { tapWeights = [Float](repeating: 0, count: O * C * T) }
-        weight.value.withUnsafeBufferPointer { wp in
-        tapWeights.withUnsafeMutableBufferPointer { tp in
-            for o in 0..<O { for c in 0..<C { for t in 0..<T { tp[(t * O + o) * C + c] = wp[(o * C + c) * T + t] } } }
-        }}
-        tapWeightsVersion = weight.version
     }
 
     public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {

@@ -13,6 +13,24 @@ public final class Sequential {
         return h
     }
 
+    /// Inference: the values of `forward`, bit for bit, with each convolution and the 2×2 stride-2
+    /// max-pool after it fused at batch 1 (`Conv2D.forwardPooled`). Keeps nothing for `backward`.
+    public func predict(_ x: Tensor) -> Tensor {
+        var h = x
+        var i = 0
+        while i < layers.count {
+            if h.batch == 1, let conv = layers[i] as? Conv2D, i + 1 < layers.count,
+               let pool = layers[i + 1] as? MaxPool2D, pool.kernel == 2, pool.stride == 2 {
+                h = conv.forwardPooled(h)
+                i += 2
+            } else {
+                h = layers[i].forward(h)
+                i += 1
+            }
+        }
+        return h
+    }
+
     /// Back-propagates `dOut` (gradient of the loss w.r.t. the last output) and accumulates parameter gradients.
     public func backward(_ dOut: Tensor) {
         var g = dOut

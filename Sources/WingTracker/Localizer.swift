@@ -103,12 +103,12 @@ public final class Localizer {
                 for row in 0..<(3 * S) { x[(row * S)..<(row * S + S)].reverse() }
             }
             var out = [Float](), outM = [Float]()
-            split.run({ out = model.network.forward(input).data }, { outM = twin.forward(flipped).data })
+            split.run({ out = model.network.predict(input).data }, { outM = twin.predict(flipped).data })
             let m = Landmarks68.flipped((0..<L).map { Point(outM[b + $0], outM[b + L + $0]) }, width: Float(S))
             pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0]) * 0.5 }
             score = (logit(out) + logit(outM)) / 2
         } else {
-            let out = model.network.forward(input).data
+            let out = model.network.predict(input).data
             pts = (0..<L).map { Point(out[b + $0], out[b + L + $0]) }
             score = logit(out)
         }

@@ -105,6 +105,34 @@ final class LayerAgreementTests: XCTestCase {
         }
     }
 
+    /// Batch-1 convolution fused with the 2×2 max-pool after it: the same bits as the two layers one
+    /// after the other, on every batch-1 path (unfolded or shifted products, cut by rows or by
+    /// channels, odd output sizes whose last row and column pooling drops), on one thread or two;
+    /// and whole networks' `predict` equals their `forward`.
+    func testFusedConvolutionAndPoolingEqualTheTwoLayers() {
+        let helper = ForwardSplit(helperThread: true)
+        // (in, out, H, W, kernel, stride, padding)
+        let cases = [(3, 4, 9, 7, 3, 1, 1), (3, 8, 64, 64, 3, 1, 1), (6, 40, 5, 5, 3, 1, 1), (2, 3, 11, 9, 5, 2, 2),
+                     (16, 5, 7, 17, 3, 1, 1), (17, 4, 16, 16, 5, 1, 2), (16, 64, 4, 16, 3, 1, 1)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(80 + i))
+            let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.4, stride: c.5, padding: c.6, relu: i % 3 != 1, rng: &rng)
+            conv.bias.value = (0..<c.1).map { Float($0) * 0.1 - 0.2 }
+            let x = random([1, c.0, c.2, c.3], seed: UInt64(400 + i))
+            let twoLayers = MaxPool2D().forward(conv.forward(x))
+            let fused = conv.forwardPooled(x)
+            XCTAssertEqual(fused.shape, twoLayers.shape, "case \(i)")
+            XCTAssertEqual(fused.data, twoLayers.data, "case \(i): fused must equal conv then pool")
+            conv.split = helper
+            XCTAssertEqual(conv.forwardPooled(x).data, twoLayers.data, "case \(i) on two threads")
+        }
+        for spec in [NetworkSpec.cnn6, .cnn7] {
+            let net = spec.build(seed: 2)
+            let x = random([1, 3, spec.inputSize, spec.inputSize], seed: 12)
+            XCTAssertEqual(net.predict(x).data, net.forward(x).data, spec.name)
+        }
+    }
+
     /// A pooling layer's earlier outputs stay as they were while it computes new ones.
     func testMaxPoolOutputsHeldByTheCallerStayIntact() {
         let pool = MaxPool2D()
