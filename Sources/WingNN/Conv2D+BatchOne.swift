@@ -96,18 +96,20 @@ extension Conv2D {
         }}}}}}
     }
 
-    /// Without unfolding: with the input zero-padded to `[Cin, Hp, Wp]`, output position (y, x) reads
-    /// column y·Wp + x of tap (ky, kx)'s view, which is the padded input shifted by ky·Wp + kx. So the
-    /// sums are Σ_taps W_tap[Cout, Cin] · shifted input, one SGEMM per tap accumulating into `sums`
-    /// (`[Cout, (H−1)·Wp + W]`); the columns that fall in the padding are computed and dropped.
+    /// Without unfolding. The input is laid out as `[Cin, Hp, Wp]` with Hp = H + 2p rows (p zero rows
+    /// above and below) of Wp = W + p values (the row, then p zeros), after p leading zeros: a row's
+    /// trailing zeros are also the next row's left padding. Output position (y, x) then reads column
+    /// y·Wp + x of tap (ky, kx)'s view, the buffer from ky·Wp + kx on. So the sums are Σ_taps
+    /// W_tap[Cout, Cin] · shifted input, one SGEMM per tap accumulating into `sums`
+    /// (`[Cout, (H−1)·Wp + W]`); the p columns per row that fall in the padding are computed and dropped.
     private func shiftedProducts(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter,
                                  _ halves: ((Range<Int>, Range<Int>) -> Void) -> Void) {
         let (C, H, W, O, k, p) = (inChannels, g.height, g.width, outChannels, kernel, padding)
-        let (Hp, Wp) = (H + 2 * p, W + 2 * p)
+        let (Hp, Wp) = (H + 2 * p, W + p)
         let plane = Hp * Wp, N = (H - 1) * Wp + W
         if tapWeightsVersion != weight.version || tapWeights.count != O * C * k * k { repackTapWeights() }
         if paddedGeometry != g {
-            padded = [Float](repeating: 0, count: C * plane)   // the border stays zero from here on
+            padded = [Float](repeating: 0, count: p + C * plane)   // the padding stays zero from here on
             paddedGeometry = g
         }
         Conv2D.grow(&sums, O * N)
@@ -115,7 +117,7 @@ extension Conv2D {
         padded.withUnsafeMutableBufferPointer { pp in
             for c in 0..<C {
                 for y in 0..<H {
-                    (pp.baseAddress! + c * plane + (y + p) * Wp + p).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
+                    (pp.baseAddress! + p + c * plane + (y + p) * Wp).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
                 }
             }
         }}
