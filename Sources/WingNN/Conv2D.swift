@@ -2,8 +2,9 @@
 /// optional fused ReLU.
 ///
 /// y[n, o, oy, ox] = act(b[o] + Σ_{c,ky,kx} W[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]).
-/// Computed as im2col + one SGEMM per group of images (groups keep the column buffer ≤ ~32 MB); at
-/// batch 1 in two halves that `split` may run on two threads (see `ForwardSplit`).
+/// Computed as im2col + one SGEMM per group of images (groups keep the column buffer within
+/// `columnBudget`); at batch 1 by the paths of `Conv2D+BatchOne.swift`, in two halves that `split`
+/// may run on two threads (see `ForwardSplit`).
 /// Weights `[Cout, Cin, k, k]` are He-normal, biases zero. Buffers are kept between calls; the
 /// returned tensors share them until the next call.
 public final class Conv2D: Layer {
@@ -25,9 +26,10 @@ public final class Conv2D: Layer {
     public var split: ForwardSplit = .serial
     private var gemmOut: [Float] = []
     private var dCol: [Float] = []
-    /// Upper bound on floats in the im2col buffer of one group (~32 MB).
+    /// Upper bound on floats in the im2col buffer of one group (2 MB: one image per GEMM on the wide
+    /// layers, whose columns then stay in a core's cache; training runs BLAS on one thread per shard).
     public var columnBudget = 1 << 19
-    /// The input zero-padded on every side, `[Cin, H+2p, W+2p]` (batch-1 shifted products).
+    /// The input zero-padded for the batch-1 shifted products (layout: `shiftedProducts`).
     var padded: [Float] = []
     var paddedGeometry: ConvGeometry?
     /// The weights as one `[Cout, Cin]` matrix per kernel tap, repacked when `weight.version` moves.
