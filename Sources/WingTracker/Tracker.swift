@@ -191,11 +191,14 @@ public final class Tracker {
     static let recentLossFrames = 30
 
     /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
-    /// the last known position, then on the whole frame. When those find nothing, one more costly
-    /// search runs, a different one on each successive frame of the loss (so a frame costs at most
-    /// about two frontal scans): the profile cascade on both sides, then the frame rotated by +30°,
-    /// then by −30° (faces rolled beyond the frontal cascade's ±15° or so).
+    /// the last known position, then on the whole frame. When those find nothing, two more costly
+    /// searches run. One is a different one on each successive search of the loss: the profile
+    /// cascade on both sides, then the frame rotated by +30°, then by −30° (faces rolled beyond the
+    /// frontal cascade's reach of about ±10°). The other is the frame rotated by +15° and −15° in turn
+    /// (`bridgingRolls`): faces rolled 10–20° fall between the upright and the ±30° views, and were
+    /// found up to 12 frames late without it (docs/tracking.md).
     static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
+    static let bridgingRolls: [Float] = [15, -15]
 
     /// Whether the detector searches on the `n`-th consecutive frame without a face (0-based): on
     /// every frame for the first `recentLossFrames`, then every 2nd frame for as many again, every 4th
@@ -246,6 +249,10 @@ public final class Tracker {
         if found.isEmpty && !waiting {
             let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
             found = free(extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace))
+        }
+        if found.isEmpty && !waiting {
+            let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
+            found = free(searches.rotated(degrees: roll, minFace: minFace))
         }
         framesLost += 1
         lossSearches += 1

@@ -167,6 +167,28 @@ final class GroundTruthTrackingTests: XCTestCase {
         }
     }
 
+    /// The same gap placed a frame or two later: the face comes back rolled differently (10–20° on one
+    /// clip, between the upright and the ±30° searches; it took 8–12 frames before the ±15° searches).
+    func testFaceFreeGapAnywhereIsReacquiredWithinFiveFrames() throws {
+        let (ds, idx) = try faces(3)
+        let dir = try temporaryDirectory(self)
+        for start in [39, 41, 43] {
+            let gap = start..<(start + 30)
+            var urls: [URL] = []
+            for (n, k) in idx.enumerated() {
+                let url = dir.appendingPathComponent("gap\(start)-\(n).mp4")
+                try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
+                urls.append(url)
+            }
+            for (n, pred) in try track(urls, out: dir.appendingPathComponent("out\(start)")).enumerated() {
+                for t in gap { XCTAssertNil(pred[t], "gap at \(start), clip \(n): frame \(t) is in the gap") }
+                let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
+                XCTAssertNotNil(back, "gap at \(start), clip \(n): never re-acquired")
+                if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "gap at \(start), clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
+            }
+        }
+    }
+
     /// A five-second face-free gap: the detector thins out its searches (every frame for 30 frames,
     /// then every 2nd, 4th, 8th) and still finds the face within 8 + 5 frames of its return.
     func testLongGapSearchesLessAndStillReacquires() throws {
