@@ -81,8 +81,8 @@ final class LayerAgreementTests: XCTestCase {
     /// and weights changed in place must be seen (the per-tap copy of the weights is rebuilt).
     func testBatchOneShiftedProductsMatchNaive() {
         let helper = ForwardSplit(helperThread: true)
-        // (in, out, H, W, kernel, padding): odd sizes split by rows, a 5×5 kernel, a 3-row image
-        // (halves of 1 and 2 rows), and more channels than positions (split by channels).
+        // (in, out, H, W, kernel, padding): odd sizes cut by rows (halves of 2 and 5 rows), a 5×5
+        // kernel, a 3-row image (too few rows: cut by channels), and more channels than positions.
         let cases = [(16, 5, 7, 17, 3, 1), (17, 4, 16, 16, 5, 2), (16, 20, 3, 16, 3, 1), (16, 64, 2, 16, 3, 1)]
         for (i, c) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(60 + i))
