@@ -13,12 +13,9 @@ extension Conv2D {
         precondition(x.batch == 1, "\(name): forwardPooled takes one image, got \(x.shape)")
         input = Tensor(zeros: [0])
         let g = geometry(x.shape)
-        pooledTurn ^= 1
-        var y = pooledOutputs[pooledTurn]
-        pooledOutputs[pooledTurn] = Tensor(zeros: [0])   // y alone holds the buffer while it is written
-        y.reuse(as: [1, outChannels, g.outHeight / 2, g.outWidth / 2])
+        var y = pooledOutputs.next([1, outChannels, g.outHeight / 2, g.outWidth / 2])
         y.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: true) }
-        pooledOutputs[pooledTurn] = y
+        pooledOutputs.keep(y)
         return y
     }
 

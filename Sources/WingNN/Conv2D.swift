@@ -38,9 +38,8 @@ public final class Conv2D: Layer {
     /// Raw sums of a batch-1 forward pass before bias and ReLU (shifted products; im2col row slices).
     var sums: [Float] = []
     var sums2: [Float] = []
-    /// `forwardPooled`'s outputs, used in turn (the next layer may still hold the previous one).
-    var pooledOutputs = [Tensor(zeros: [0]), Tensor(zeros: [0])]
-    var pooledTurn = 0
+    /// `forwardPooled`'s outputs.
+    var pooledOutputs = AlternatingOutputs()
     /// Narrowest input that takes the shifted-product path at batch 1 (below it, im2col's unfolding is
     /// small and the padding columns the shifted products also compute cost more than they save).
     public static var shiftedProductMinWidth = 16

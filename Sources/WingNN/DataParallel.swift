@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A training step's forward and backward passes on several threads, by cutting the batch into
 /// contiguous shards.
 ///
@@ -47,12 +45,8 @@ public final class DataParallel {
         shards = (0..<k).map { ($0 * N / k)..<(($0 + 1) * N / k) }
         guard k > 1 else { return network.forward(x) }
         let inputs = shards.map { x.rows($0) }
-        var outputs = [Tensor](repeating: Tensor(zeros: [0]), count: k)
-        outputs.withUnsafeMutableBufferPointer { out in
-            let out = out   // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: k) { i in out[i] = self.net(i).forward(inputs[i]) }
-        }
-        return outputs.dropFirst().reduce(outputs[0]) { Tensor(concatenating: $0, $1) }
+        let outputs = runEach(k, parallel: true) { net($0).forward(inputs[$0]) }
+        return Tensor(shape: [N] + outputs[0].shape.dropFirst(), data: outputs.flatMap(\.data))
     }
 
     /// Back-propagates the gradient `[N, …]` of the last `forward`'s outputs; `network`'s parameter
@@ -61,7 +55,7 @@ public final class DataParallel {
         precondition(dOut.batch == shards.last?.upperBound ?? 0, "DataParallel: backward without its forward")
         guard shards.count > 1 else { network.backward(dOut); return }
         let grads = shards.map { dOut.rows($0) }
-        DispatchQueue.concurrentPerform(iterations: shards.count) { i in self.net(i).backward(grads[i]) }
+        _ = runEach(shards.count, parallel: true) { net($0).backward(grads[$0]) }
         let params = replicas.prefix(shards.count - 1).map(\.parameters)
         for (j, p) in network.parameters.enumerated() {
             p.grad.withUnsafeMutableBufferPointer { g in

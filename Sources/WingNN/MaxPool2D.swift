@@ -7,8 +7,7 @@ public final class MaxPool2D: Layer {
     /// For each output value, the flat input index of the maximum (first one on ties).
     private var argmax: [Int32] = []
     private var inputGradient = Tensor(zeros: [0])
-    private var outputs = [Tensor(zeros: [0]), Tensor(zeros: [0])]
-    private var turn = 0
+    private var outputs = AlternatingOutputs()
 
     public init(name: String = "pool", kernel: Int = 2, stride: Int = 2) {
         self.name = name; self.kernel = kernel; self.stride = stride
@@ -22,13 +21,8 @@ public final class MaxPool2D: Layer {
         inputShape = x.shape
         let os = outputShape(for: x.shape)
         let (planes, H, W, oH, oW) = (os[0] * os[1], x.shape[2], x.shape[3], os[2], os[3])
-        // Two output buffers in turn: the next layer may still hold the previous output (a convolution
-        // keeps its input for backward), and writing into a shared buffer would copy it.
-        turn ^= 1
-        outputs[turn].reuse(as: os)
-        var y = outputs[turn]
-        outputs[turn] = Tensor(zeros: [0])
-        defer { outputs[turn] = y }
+        var y = outputs.next(os)
+        defer { outputs.keep(y) }
         if argmax.count != y.count { argmax = [Int32](repeating: 0, count: y.count) }
         let (k, s) = (kernel, stride)
         x.data.withUnsafeBufferPointer { xp in

@@ -46,11 +46,4 @@ public struct Tensor: Sendable, Equatable {
         shape[0] = range.count
         return Tensor(shape: shape, data: Array(data[(range.lowerBound * itemCount)..<(range.upperBound * itemCount)]))
     }
-
-    /// `a`'s batch items followed by `b`'s; their item shapes must agree.
-    public init(concatenating a: Tensor, _ b: Tensor) {
-        precondition(a.shape.dropFirst() == b.shape.dropFirst(), "Tensor: cannot stack \(a.shape) on \(b.shape)")
-        self.shape = [a.batch + b.batch] + Array(a.shape.dropFirst())
-        self.data = a.data + b.data
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import FaceDetect
 import FaceGeometry
+import WingNN
 import MediaIO
 
 /// Follows up to `maxFaces` faces through a video, one `Tracker` per face id (0 ..< maxFaces).

@@ -1,6 +1,7 @@
 import Foundation
 import FaceDetect
 import FaceGeometry
+import WingNN
 
 /// Follows one face through the frames of a video.
 ///
@@ -249,10 +250,10 @@ public final class Tracker {
         if found.isEmpty && !waiting {
             let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
             found = free(extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace))
-        }
-        if found.isEmpty && !waiting {
-            let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
-            found = free(searches.rotated(degrees: roll, minFace: minFace))
+            if found.isEmpty {
+                let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
+                found = free(searches.rotated(degrees: roll, minFace: minFace))
+            }
         }
         framesLost += 1
         lossSearches += 1

@@ -145,24 +145,37 @@ final class GroundTruthTrackingTests: XCTestCase {
         XCTAssertEqual(try csv(alone), try csv(pairedOut))
     }
 
+    /// Three 100-frame clips of `faces(3)` with the face-free `gap`, tracked with `extra` into
+    /// `dir/name`: `success=0` throughout the gap, and the face back within 5 frames. Returns the
+    /// predictions per clip.
+    @discardableResult
+    func checkGapClips(gap: Range<Int>, name: String, extra: [String] = [], in dir: URL) throws -> [[[Point]?]] {
+        let (ds, idx) = try faces(3)
+        var urls: [URL] = []
+        for (n, k) in idx.enumerated() {
+            let url = dir.appendingPathComponent("gap-\(name)-\(n).mp4")
+            try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
+            urls.append(url)
+        }
+        let predictions = try track(urls, out: dir.appendingPathComponent(name), extra: extra)
+        for (n, pred) in predictions.enumerated() {
+            for t in gap { XCTAssertNil(pred[t], "\(name) clip \(n): frame \(t) is in the gap") }
+            let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
+            XCTAssertNotNil(back, "\(name) clip \(n): never re-acquired")
+            if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "\(name) clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
+        }
+        return predictions
+    }
+
     /// A one-second face-free gap: `success=0` throughout it, and the face is back within 5 frames;
     /// frame by frame and with `--paired-frames`.
     func testFaceFreeGapIsReportedAndReacquired() throws {
-        let (ds, idx) = try faces(3)
         let dir = try temporaryDirectory(self)
-        for (mode, gap, extra) in [("frame-by-frame", 40..<70, [String]()), ("paired", 40..<70, ["--paired-frames"])] {
-            var urls: [URL] = []
-            for (n, k) in idx.enumerated() {
-                let url = dir.appendingPathComponent("gap-\(mode)-\(n).mp4")
-                try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
-                urls.append(url)
-            }
-            for (n, pred) in try track(urls, out: dir.appendingPathComponent(mode), extra: extra).enumerated() {
+        let gap = 40..<70
+        for (mode, extra) in [("frame-by-frame", [String]()), ("paired", ["--paired-frames"])] {
+            let predictions = try checkGapClips(gap: gap, name: mode, extra: extra, in: dir)
+            for (n, pred) in predictions.enumerated() {
                 XCTAssertNotNil(pred[gap.lowerBound - 1], "\(mode) clip \(n): tracked before the gap")
-                for t in gap { XCTAssertNil(pred[t], "\(mode) clip \(n): frame \(t) is in the gap") }
-                let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
-                XCTAssertNotNil(back, "\(mode) clip \(n): never re-acquired")
-                if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "\(mode) clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
             }
         }
     }
@@ -170,22 +183,9 @@ final class GroundTruthTrackingTests: XCTestCase {
     /// The same gap placed a frame or two later: the face comes back rolled differently (10–20° on one
     /// clip, between the upright and the ±30° searches; it took 8–12 frames before the ±15° searches).
     func testFaceFreeGapAnywhereIsReacquiredWithinFiveFrames() throws {
-        let (ds, idx) = try faces(3)
         let dir = try temporaryDirectory(self)
         for start in [39, 41, 43] {
-            let gap = start..<(start + 30)
-            var urls: [URL] = []
-            for (n, k) in idx.enumerated() {
-                let url = dir.appendingPathComponent("gap\(start)-\(n).mp4")
-                try clip(ds, k, frames: 100, phase: Float(n) * 2.1, gap: gap).write(to: url)
-                urls.append(url)
-            }
-            for (n, pred) in try track(urls, out: dir.appendingPathComponent("out\(start)")).enumerated() {
-                for t in gap { XCTAssertNil(pred[t], "gap at \(start), clip \(n): frame \(t) is in the gap") }
-                let back = (gap.upperBound..<pred.count).first { pred[$0] != nil }
-                XCTAssertNotNil(back, "gap at \(start), clip \(n): never re-acquired")
-                if let back { XCTAssertLessThanOrEqual(back - gap.upperBound, 5, "gap at \(start), clip \(n): re-acquired \(back - gap.upperBound) frames after the gap") }
-            }
+            try checkGapClips(gap: start..<(start + 30), name: "gap-at-\(start)", in: dir)
         }
     }
 
