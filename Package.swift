@@ -18,13 +18,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // The C walls: only MediaIO imports CFFmpeg, only WingNN imports COpenBLAS.
+        // The C walls: only MediaIO imports CFFmpeg, only WingNN imports COpenBLAS (and CKernels, below).
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // Our own numeric kernels in C (only WingNN imports it), optimised in every configuration.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         .target(name: "MediaIO", dependencies: ["CFFmpeg"]),
-        .target(name: "WingNN", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "WingNN", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: fastMath),
         .target(name: "FaceGeometry", swiftSettings: fastMath),
         .target(name: "WingTrain", dependencies: ["WingNN", "FaceGeometry", "MediaIO"], swiftSettings: fastMath),
         .target(name: "FaceDetect", dependencies: ["FaceGeometry"], resources: [.copy("Cascades")], swiftSettings: fastMath),

@@ -50,10 +50,13 @@ extension Conv2D {
     }
 
     /// im2col + SGEMM. By rows, each half unfolds and multiplies its rows in slices whose unfolding
-    /// and sums stay in a core's cache (L2); by channels, one unfolding serves both halves.
+    /// and sums stay in a core's cache (L2); by channels (the small-spatial layers, bound by reading
+    /// their weights), one unfolding serves both halves, multiplied by the half-float weights when
+    /// they are exact (`HalfWeightMatrix`).
     private func unfolded(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter, byRows: Bool, rowCut: Int,
                           _ halves: ((Range<Int>, Range<Int>) -> Void) -> Void) {
         let (P, K, O, oW, H) = (g.positions, g.patchSize, outChannels, g.outWidth, g.outHeight)
+        let half = byRows ? nil : halfWeights.matrix(of: weight, rows: O, columns: K)
         let slice = max(2, Conv2D.sliceFloats / ((K + O) * oW) / 2 * 2)
         if byRows {
             let rows = min(slice, max(rowCut, H - rowCut))
@@ -86,7 +89,11 @@ extension Conv2D {
                 halves { os, rows in
                     guard !os.isEmpty else { return }
                     let dst = sp.baseAddress! + os.lowerBound * P
-                    BLAS.sgemm(m: os.count, n: P, k: K, a: ws + os.lowerBound * K, lda: K, b: cp.baseAddress!, ldb: P, c: dst, ldc: P)
+                    if let half {
+                        half.multiply(rows: os, b: cp.baseAddress!, n: P, c: sp.baseAddress!, ldc: P)
+                    } else {
+                        BLAS.sgemm(m: os.count, n: P, k: K, a: ws + os.lowerBound * K, lda: K, b: cp.baseAddress!, ldb: P, c: dst, ldc: P)
+                    }
                     out.emit(os, rows, sums: dst, channelStride: P, rowStride: oW)
                 }
             }

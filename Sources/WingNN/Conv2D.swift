@@ -35,6 +35,8 @@ public final class Conv2D: Layer {
     /// The weights as one `[Cout, Cin]` matrix per kernel tap, repacked when `weight.version` moves.
     var tapWeights: [Float] = []
     var tapWeightsVersion = -1
+    /// The weights `[Cout, Cin·k·k]` in half floats for the batch-1 products by output channels.
+    var halfWeights = HalfWeightCache()
     /// Raw sums of a batch-1 forward pass before bias and ReLU (shifted products; im2col row slices).
     var sums: [Float] = []
     var sums2: [Float] = []

@@ -12,6 +12,8 @@ public final class Dense: Layer {
     private var output = Tensor(zeros: [0])
     /// Who runs the two halves (output units) of a batch-1 forward pass.
     public var split: ForwardSplit = .serial
+    /// The weights in half floats for batch-1 products (`HalfWeightMatrix`).
+    private var halfWeights = HalfWeightCache()
 
     /// He-initialised weights from `rng`, zero biases.
     public convenience init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {
@@ -37,6 +39,7 @@ public final class Dense: Layer {
         input = x
         let N = x.batch
         var y = Tensor(zeros: [N, outFeatures])
+        let halfMatrix = N == 1 ? halfWeights.matrix(of: weight, rows: outFeatures, columns: inFeatures) : nil
         x.data.withUnsafeBufferPointer { xp in
         weight.value.withUnsafeBufferPointer { wp in
         y.data.withUnsafeMutableBufferPointer { yp in
@@ -45,6 +48,7 @@ public final class Dense: Layer {
                 let (a, xs, ys, K, mid) = (wp.baseAddress!, xp.baseAddress!, yp.baseAddress!, inFeatures, outFeatures / 2)
                 func half(_ os: Range<Int>) {
                     guard !os.isEmpty else { return }
+                    if let halfMatrix { halfMatrix.multiply(rows: os, b: xs, n: 1, c: ys, ldc: 1); return }
                     BLAS.sgemv(m: os.count, n: K, a: a + os.lowerBound * K, lda: K, x: xs, y: ys + os.lowerBound)
                 }
                 split.run({ half(0..<mid) }, { half(mid..<outFeatures) })

@@ -80,9 +80,11 @@ public struct NetworkBenchmark: Codable, Sendable {
 
     /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling)
     /// and mean per-layer times of `forward` layer by layer, at batch 1 (BLAS on one thread; the
-    /// layers' halves on `split`).
+    /// layers' halves on `split`). The weights are rounded to half floats, as the shipped models store
+    /// them, so the layers take the paths they take when tracking (`HalfWeightMatrix`).
     static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {
         let net = spec.build(seed: 3)
+        for p in net.parameters { p.value = p.value.map { Float(Float16($0)) } }
         net.use(split)
         var rng = SeededGenerator(seed: 5)
         let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
