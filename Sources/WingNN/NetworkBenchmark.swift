@@ -33,8 +33,13 @@ public struct NetworkBenchmark: Codable, Sendable {
         let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
         let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
         let helper = ForwardSplit(helperThread: true)
-        let (f6p, _) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
-        let (f7p, _) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
+        let (f6p, l6p) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
+        let (f7p, l7p) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
+        if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
+            for (net, l) in [("cnn6", l6p), ("cnn7", l7p)] {
+                print("\(net) per layer, halves on 2 threads (ms): " + l.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
+            }
+        }
         let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2, workers: cores)
         let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
