@@ -53,7 +53,7 @@ public final class ForwardSplit: @unchecked Sendable {
 
         private func loop() {
             while true {
-                if !offerArrives() { wake.wait() }   // a wake-up whose job was taken back finds nothing offered
+                wake.wait()   // a wake-up whose job was taken back finds nothing offered
                 lock.lock()
                 if quit { lock.unlock(); return }
                 guard state == .offered else { lock.unlock(); continue }
@@ -64,21 +64,6 @@ public final class ForwardSplit: @unchecked Sendable {
                 done.signal()   // the caller's closure must have no reference left here
             }
         }
-
-        /// Polls for the next offer for up to `spinNanoseconds`, yielding the core between polls, before
-        /// the helper goes to sleep: a network's layers come back to back, and waking a sleeping thread
-        /// (hundreds of microseconds on a virtual machine) can take longer than a small layer's half.
-        private func offerArrives() -> Bool {
-            let deadline = DispatchTime.now().uptimeNanoseconds + Helper.spinNanoseconds
-            repeat {
-                lock.lock(); let ready = state == .offered || quit; lock.unlock()
-                if ready { return true }
-                sched_yield()
-            } while DispatchTime.now().uptimeNanoseconds < deadline
-            return false
-        }
-
-        static let spinNanoseconds: UInt64 = 500_000
 
         /// Runs the offered job; its local reference ends with this call.
         private func runJob() { job!() }
