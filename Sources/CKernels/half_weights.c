@@ -3,25 +3,12 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx512f,f16c")))
 /// How far ahead (in halves) the weight stream is prefetched: 4 KB, which measured 30 % faster than
 /// leaving it to the hardware prefetcher on the Xeon (conv6 of CNN-7: 0.95 → 0.67 ms).
 #define PREFETCH_AHEAD (128 * 16)
-
-int wt_half_supported(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
-    if (!osxsave || !f16c) return 0;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 0xe6) != 0xe6) return 0;   // SSE, AVX and the three AVX-512 states enabled
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    return (b >> 16) & 1;                // AVX-512F
-}
 
 TARGET static uint16_t to_half(float f) { return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
 TARGET static float from_half(uint16_t h) { return _cvtsh_ss(h); }
@@ -112,7 +99,6 @@ TARGET void wt_half_gemm(const uint16_t *packed, int rows, int k, int row0, int 
 
 #else
 
-int wt_half_supported(void) { return 0; }
 long wt_half_packed_count(int rows, int k) { return (long)((rows + 15) / 16) * 16 * k; }
 int wt_half_pack(const float *a, int rows, int k, uint16_t *packed) { (void)a; (void)rows; (void)k; (void)packed; return 0; }
 void wt_half_gemm(const uint16_t *packed, int rows, int k, int row0, int row1, const float *b, int n, float *c, int ldc) {

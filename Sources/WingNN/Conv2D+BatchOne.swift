@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// The batch-1 forward pass of `Conv2D` (tracking's hot path), plain or fused with the 2×2 max-pool
 /// that follows it.
 ///
@@ -36,6 +38,8 @@ extension Conv2D {
             }
             if usesShiftedProducts(g) {
                 shiftedProducts(x, g, out, halves)
+            } else if usesDirectKernel(g) {
+                direct(x, g, out, halves)
             } else {
                 unfolded(x, g, out, byRows: byRows, rowCut: rowCut, halves)
             }
@@ -47,6 +51,39 @@ extension Conv2D {
     func usesShiftedProducts(_ g: ConvGeometry) -> Bool {
         stride == 1 && kernel > 1 && kernel % 2 == 1 && 2 * padding == kernel - 1 && inChannels >= 16
             && g.width >= Conv2D.shiftedProductMinWidth
+    }
+
+    /// 3×3, stride 1, padding 1 on an input of at most `directKernelMaxChannels` channels (the RGB
+    /// first layer, whose unfolding has only 27 rows), on a CPU that runs `wt_conv3x3_direct`.
+    func usesDirectKernel(_ g: ConvGeometry) -> Bool {
+        Conv2D.directKernelEnabled && kernel == 3 && stride == 1 && padding == 1 && inChannels <= Conv2D.directKernelMaxChannels
+    }
+
+    /// Without unfolding or SGEMM: `wt_conv3x3_direct` on the padded input (the layout of the shifted
+    /// products), each half in row slices whose sums stay in cache.
+    private func direct(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter,
+                        _ halves: ((Range<Int>, Range<Int>) -> Void) -> Void) {
+        let (C, W, O, H) = (inChannels, g.width, outChannels, g.outHeight)
+        let (rowLength, plane) = fillPadded(x, g)
+        let slice = max(2, min(H, Conv2D.sliceFloats / (O * W) / 2 * 2))
+        Conv2D.grow(&sums, O * slice * W); Conv2D.grow(&sums2, O * slice * W)
+        padded.withUnsafeBufferPointer { pp in
+        weight.value.withUnsafeBufferPointer { wp in
+        sums.withUnsafeMutableBufferPointer { sp in
+        sums2.withUnsafeMutableBufferPointer { s2p in
+            let origin = pp.baseAddress! + 1 + rowLength   // (c 0, y 0, x 0)
+            halves { os, rows in
+                guard !os.isEmpty, !rows.isEmpty else { return }
+                let buffer = os.lowerBound == 0 && rows.lowerBound == 0 ? sp.baseAddress! : s2p.baseAddress!
+                for r0 in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: slice) {
+                    let part = r0..<min(rows.upperBound, r0 + slice)
+                    wt_conv3x3_direct(origin, Int32(C), Int32(W), Int32(rowLength), plane, wp.baseAddress!,
+                                      Int32(os.lowerBound), Int32(os.upperBound), Int32(part.lowerBound), Int32(part.upperBound),
+                                      buffer, part.count * W, W)
+                    out.emit(os, part, sums: buffer, channelStride: part.count * W, rowStride: W)
+                }
+            }
+        }}}}
     }
 
     /// im2col + SGEMM. By rows, each half unfolds and multiplies its rows in slices whose unfolding
@@ -108,23 +145,11 @@ extension Conv2D {
     /// (`[Cout, (H−1)·Wp + W]`); the p columns per row that fall in the padding are computed and dropped.
     private func shiftedProducts(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter,
                                  _ halves: ((Range<Int>, Range<Int>) -> Void) -> Void) {
-        let (C, H, W, O, k, p) = (inChannels, g.height, g.width, outChannels, kernel, padding)
-        let (Hp, Wp) = (H + 2 * p, W + p)
-        let plane = Hp * Wp, N = (H - 1) * Wp + W
+        let (C, H, W, O, k) = (inChannels, g.height, g.width, outChannels, kernel)
+        let (Wp, plane) = fillPadded(x, g)
+        let N = (H - 1) * Wp + W
         if tapWeightsVersion != weight.version || tapWeights.count != O * C * k * k { repackTapWeights() }
-        if paddedGeometry != g {
-            padded = [Float](repeating: 0, count: p + C * plane)   // the padding stays zero from here on
-            paddedGeometry = g
-        }
         Conv2D.grow(&sums, O * N)
-        x.data.withUnsafeBufferPointer { xp in
-        padded.withUnsafeMutableBufferPointer { pp in
-            for c in 0..<C {
-                for y in 0..<H {
-                    (pp.baseAddress! + p + c * plane + (y + p) * Wp).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
-                }
-            }
-        }}
         padded.withUnsafeBufferPointer { pp in
         tapWeights.withUnsafeBufferPointer { twp in
         sums.withUnsafeMutableBufferPointer { sp in
@@ -140,6 +165,27 @@ extension Conv2D {
                 out.emit(os, rows, sums: dst, channelStride: N, rowStride: Wp)
             }
         }}}
+    }
+
+    /// Copies the single image `x` into `padded`, laid out as `shiftedProducts` describes; returns the
+    /// padded row length W + p and the channel plane (H + 2p)·(W + p).
+    private func fillPadded(_ x: Tensor, _ g: ConvGeometry) -> (rowLength: Int, plane: Int) {
+        let (C, H, W, p) = (inChannels, g.height, g.width, padding)
+        let (Hp, Wp) = (H + 2 * p, W + p)
+        let plane = Hp * Wp
+        if paddedGeometry != g {
+            padded = [Float](repeating: 0, count: p + C * plane)   // the padding stays zero from here on
+            paddedGeometry = g
+        }
+        x.data.withUnsafeBufferPointer { xp in
+        padded.withUnsafeMutableBufferPointer { pp in
+            for c in 0..<C {
+                for y in 0..<H {
+                    (pp.baseAddress! + p + c * plane + (y + p) * Wp).update(from: xp.baseAddress! + (c * H + y) * W, count: W)
+                }
+            }
+        }}
+        return (Wp, plane)
     }
 
     /// tapWeights[t, o, c] = W[o, c, t] for the k·k taps t = ky·k + kx.

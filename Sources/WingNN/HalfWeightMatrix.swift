@@ -10,7 +10,7 @@ internal import CKernels
 /// and for weights that are not all half floats (training), the layers use SGEMM.
 final class HalfWeightMatrix {
     /// Whether this CPU runs the half-float kernel.
-    static let isSupported = wt_half_supported() != 0
+    static let isSupported = wt_avx512_supported() != 0
     /// Off: every layer uses SGEMM (for measuring one against the other).
     nonisolated(unsafe) static var enabled = isSupported
 

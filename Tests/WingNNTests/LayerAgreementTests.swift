@@ -105,6 +105,35 @@ final class LayerAgreementTests: XCTestCase {
         }
     }
 
+    /// Batch 1, 3×3 on inputs of up to four channels (the RGB first layer): the direct kernel, with
+    /// output-channel counts that leave a remainder below its groups of eight, widths that leave a
+    /// partial block of 16 positions, cut by rows or by channels. Against the naive loops; bit-identical
+    /// on two threads; fused with pooling, the same bits as the two layers.
+    func testBatchOneDirectThreeByThreeMatchesNaive() throws {
+        try XCTSkipUnless(Conv2D.directKernelEnabled, "this CPU has no AVX-512: these layers unfold, checked above")
+        let helper = ForwardSplit(helperThread: true)
+        // (in, out, H, W)
+        let cases = [(3, 64, 17, 33), (1, 13, 9, 7), (4, 8, 6, 16), (3, 40, 3, 5), (2, 3, 20, 18)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(90 + i))
+            let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, relu: i % 2 == 0, rng: &rng)
+            conv.bias.value = (0..<c.1).map { Float($0) * 0.05 - 0.2 }
+            let x = random([1, c.0, c.2, c.3], seed: UInt64(600 + i))
+            XCTAssertTrue(conv.usesDirectKernel(conv.geometry(x.shape)), "case \(i) must take the direct path")
+            var ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                            kernel: 3, stride: 1, padding: 1)
+            if i % 2 == 0 { ref.data = ref.data.map { max(0, $0) } }
+            conv.split = .serial
+            let serial = conv.forward(x).data
+            assertClose(serial, ref.data, rtol: 1e-5, atol: 1e-5, "direct case \(i)")
+            let pooled = MaxPool2D().forward(conv.forward(x)).data
+            XCTAssertEqual(conv.forwardPooled(x).data, pooled, "direct case \(i) fused with pooling")
+            conv.split = helper
+            XCTAssertEqual(conv.forward(x).data, serial, "direct case \(i): two threads must give the same bits")
+            XCTAssertEqual(conv.forwardPooled(x).data, pooled, "direct case \(i) fused, two threads")
+        }
+    }
+
     /// Batch-1 convolution fused with the 2×2 max-pool after it: the same bits as the two layers one
     /// after the other, on every batch-1 path (unfolded or shifted products, cut by rows or by
     /// channels, odd output sizes whose last row and column pooling drops), on one thread or two;
