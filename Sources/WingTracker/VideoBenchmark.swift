@@ -68,12 +68,14 @@ public enum VideoBenchmark {
         return Double(n) / Date().timeIntervalSince(t0)
     }
 
-    /// Frames per second of decoding `url` and encoding every frame again with the overlay's settings
-    /// `options` (into `scratch`, deleted afterwards), decoder and encoder on their own threads as in `track`.
+    /// Frames per second of decoding `url` and encoding every frame again with the overlay's preset and
+    /// quality from `options` (into `scratch`, deleted afterwards), decoder and encoder on their own
+    /// threads as in `track`, the encoder with as many threads as FFmpeg chooses (all cores: the ceiling).
     public static func decodeEncodeFps(_ url: URL, scratch: URL, options: VideoWriter.Options = VideoWriter.Options()) throws -> Double {
         let t0 = Date()
         let reader = try VideoReader(url: url, format: .rgb24)
         var o = options
+        o.threads = 0
         o.frameRate = reader.info.encodingFrameRate
         let writer = try VideoWriter(url: scratch, width: reader.info.width, height: reader.info.height, options: o)
         defer { try? FileManager.default.removeItem(at: scratch) }

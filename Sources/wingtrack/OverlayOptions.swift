@@ -2,23 +2,28 @@ import ArgumentParser
 import MediaIO
 
 /// How the overlay video is encoded, shared by `track` and `bench video`. The default (veryfast,
-/// CRF 20) is what every measurement in docs/ used; docs/performance.md has what faster presets save.
+/// CRF 20) is what every measurement in docs/ used; docs/performance.md has what faster presets save
+/// and why the encoder has one thread per video by default.
 struct OverlayOptions: ParsableArguments {
     @Option(help: "x264 preset of the overlay video: \(VideoWriter.x264Presets.joined(separator: ", ")) (faster: less CPU, bigger files).")
     var overlayPreset = "veryfast"
     @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = 20
+    @Option(help: "x264 threads per overlay video (0: FFmpeg chooses; 1 measured fastest on 2 cores, where the networks need the other core).")
+    var overlayThreads = 1
 
     func validate() throws {
         guard VideoWriter.x264Presets.contains(overlayPreset) else {
             throw ValidationError("--overlay-preset must be one of \(VideoWriter.x264Presets.joined(separator: ", "))")
         }
         guard (0...51).contains(overlayCrf) else { throw ValidationError("--overlay-crf must be between 0 and 51") }
+        guard (0...64).contains(overlayThreads) else { throw ValidationError("--overlay-threads must be between 0 and 64") }
     }
 
     var writerOptions: VideoWriter.Options {
         var o = VideoWriter.Options()
         o.preset = overlayPreset
         o.crf = overlayCrf
+        o.threads = overlayThreads
         return o
     }
 }

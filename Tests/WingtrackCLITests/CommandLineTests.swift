@@ -55,7 +55,7 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(rep.status, 2, bad)
             XCTAssertTrue(rep.stderr.contains("--repeat-source '\(bad)'"), rep.stderr)
         }
-        for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52"), ("--max-faces", "0"), ("--max-faces", "17"),
+        for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52"), ("--overlay-threads", "-1"), ("--max-faces", "0"), ("--max-faces", "17"),
                               ("--new-face-interval", "0")] {
             let bad = try run(["track", "x.mp4", flag, value])
             XCTAssertEqual(bad.status, 2, flag)

@@ -78,16 +78,18 @@ final class TrackCommandTests: XCTestCase {
     }
 
     /// `--overlay-preset` and `--overlay-crf` reach the encoder: the same frames come out bigger with
-    /// a faster preset and a lower CRF, every frame is there, and NAME.json records the settings.
+    /// a faster preset and a lower CRF, every frame is there, and NAME.json records the settings
+    /// (with the encoder's threads, one by default).
     func testOverlayEncoderSettingsReachTheEncoder() throws {
         let dir = try temporaryDirectory(self)
         let clip = dir.appendingPathComponent("clip.mp4")
         try shortClip(clip, frames: 12)
         var sizes: [String: Int] = [:]
-        for (preset, crf) in [("veryfast", 20), ("ultrafast", 20), ("veryfast", 12)] {
+        for (preset, crf, threads) in [("veryfast", 20, nil), ("ultrafast", 20, 0), ("veryfast", 12, 2)] {
             let key = "\(preset)-\(crf)", out = dir.appendingPathComponent(key)
             let r = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-stage2", "--overlay-preset", preset, "--overlay-crf", "\(crf)",
-                                             "--models", repo.appendingPathComponent("models").path])
+                                             "--models", repo.appendingPathComponent("models").path]
+                                            + (threads.map { ["--overlay-threads", "\($0)"] } ?? []))
             XCTAssertEqual(r.status, 0, r.stderr)
             let overlay = out.appendingPathComponent("clip.overlay.mp4")
             sizes[key] = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: overlay.path)[.size] as? Int)
@@ -98,6 +100,7 @@ final class TrackCommandTests: XCTestCase {
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
             let settings = try XCTUnwrap(json["settings"] as? [String: String])
             XCTAssertEqual(settings["overlay_preset"], preset); XCTAssertEqual(settings["overlay_crf"], "\(crf)")
+            XCTAssertEqual(settings["overlay_threads"], "\(threads ?? 1)")
         }
         XCTAssertGreaterThan(sizes["ultrafast-20"]!, sizes["veryfast-20"]!, "\(sizes)")
         XCTAssertGreaterThan(sizes["veryfast-12"]!, sizes["veryfast-20"]!, "\(sizes)")
