@@ -14,8 +14,15 @@ public final class VideoWriter {
         public var crf: Int = 20
         /// One of `VideoWriter.x264Presets`; faster presets encode with less CPU into bigger files.
         public var preset: String = "veryfast"
-        /// Encoder threads (0 = FFmpeg chooses).
-        public var threads: Int = 0
+        /// Encoder threads: 0 = FFmpeg chooses (all cores); nil = one thread for frames of up to
+        /// 1280×720 pixels, FFmpeg's choice above. On two cores beside the tracker's networks, one
+        /// thread measured fastest up to 720p and FFmpeg's choice at 1080p (docs/performance.md).
+        public var threads: Int? = nil
+
+        /// The encoder threads for a `width`×`height` video (`threads`, or its size rule).
+        public func encoderThreads(width: Int, height: Int) -> Int {
+            threads ?? (width * height <= 1280 * 720 ? 1 : 0)
+        }
         /// Frame rate hint for rate control (timestamps still decide timing).
         public var frameRate: Double = 30
         /// Copy the first audio stream of this file, if the container accepts its codec.
@@ -117,7 +124,7 @@ public final class VideoWriter {
         ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         ctx.pointee.time_base = timeBase
         ctx.pointee.framerate = av_d2q(options.frameRate, 100_000)
-        ctx.pointee.thread_count = Int32(options.threads)
+        ctx.pointee.thread_count = Int32(options.encoderThreads(width: width, height: height))
         if fmt.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         }

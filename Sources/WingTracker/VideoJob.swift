@@ -195,7 +195,7 @@ public struct VideoJob {
         settings["paired_frames"] = "\(tracker.framesPerStep == 2)"
         settings["yaw"] = headPose.map { "head-pose file, fitted on \($0.provenance["faces"] ?? "?") faces" } ?? "none (no head-pose file)"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
-        if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)"; settings["overlay_threads"] = "\(overlayOptions.threads)" }
+        if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)"; settings["overlay_threads"] = "\(overlayOptions.encoderThreads(width: reader.info.width, height: reader.info.height))" }
         let faces = tracker.tracks.indices.map { id in
             VideoSummary.Face(faceID: id, framesTracked: facesTracked[id], successRate: Double(facesTracked[id]) / Double(frames),
                               acquisitions: tracker.tracks[id].acquisitions, jitter: jitter[id].value)

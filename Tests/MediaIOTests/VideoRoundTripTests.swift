@@ -11,6 +11,19 @@ final class VideoRoundTripTests: XCTestCase {
         return (r, frames)
     }
 
+    /// The encoder's default threads follow the frame size (one up to 1280×720, FFmpeg's choice
+    /// above); an explicit count is kept.
+    func testEncoderThreadsFollowTheFrameSizeUnlessSet() {
+        var o = VideoWriter.Options()
+        XCTAssertEqual(o.encoderThreads(width: 640, height: 360), 1)
+        XCTAssertEqual(o.encoderThreads(width: 1280, height: 720), 1)
+        XCTAssertEqual(o.encoderThreads(width: 1920, height: 1080), 0)
+        o.threads = 3
+        XCTAssertEqual(o.encoderThreads(width: 640, height: 360), 3)
+        o.threads = 0
+        XCTAssertEqual(o.encoderThreads(width: 320, height: 240), 0)
+    }
+
     func testConstantRateRoundTripKeepsCountTimestampsAndQuality() throws {
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("cfr.mp4")

@@ -79,7 +79,7 @@ final class TrackCommandTests: XCTestCase {
 
     /// `--overlay-preset` and `--overlay-crf` reach the encoder: the same frames come out bigger with
     /// a faster preset and a lower CRF, every frame is there, and NAME.json records the settings
-    /// (with the encoder's threads, one by default).
+    /// (with the encoder's threads: one by default for this small clip).
     func testOverlayEncoderSettingsReachTheEncoder() throws {
         let dir = try temporaryDirectory(self)
         let clip = dir.appendingPathComponent("clip.mp4")
