@@ -3,7 +3,7 @@ import MediaIO
 
 /// How the overlay video is encoded, shared by `track` and `bench video`. The default (veryfast,
 /// CRF 20) is what every measurement in docs/ used; docs/performance.md has what faster presets save
-/// and why the encoder has one thread per video by default.
+/// and why the encoder has one thread per video up to 1280×720 by default.
 struct OverlayOptions: ParsableArguments {
     @Option(help: "x264 preset of the overlay video: \(VideoWriter.x264Presets.joined(separator: ", ")) (faster: less CPU, bigger files).")
     var overlayPreset = "veryfast"
