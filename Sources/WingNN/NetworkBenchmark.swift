@@ -3,6 +3,8 @@ import Foundation
 /// Speed of the engine on this machine: `wingtrack bench nn`.
 public struct NetworkBenchmark: Codable, Sendable {
     public var blas_core: String
+    /// Whether the batch-1 passes ran wingtrack's own AVX-512 kernels (`OwnKernels`).
+    public var own_kernels: Bool
     public var sgemm_peak_gflops: Double
     public var sgemm_peak_gflops_1thread: Double
     public var cnn6_forward_ms: Double
@@ -44,7 +46,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
         let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
-        return NetworkBenchmark(blas_core: BLAS.coreName, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
+        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
                                 cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
                                 cnn6_forward_ms_2threads: f6p, cnn7_forward_ms_2threads: f7p,
@@ -55,7 +57,7 @@ public struct NetworkBenchmark: Codable, Sendable {
 
     /// A readable table of the figures.
     public var table: String {
-        var s = "OpenBLAS core: \(blas_core); cores: \(threads)\n"
+        var s = "OpenBLAS core: \(blas_core); cores: \(threads); own batch-1 kernels: \(own_kernels ? "AVX-512" : "off")\n"
         s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
         s += String(format: "CNN-6 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn6_forward_ms, cnn6_forward_gflops)
         s += String(format: "CNN-7 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn7_forward_ms, cnn7_forward_gflops)

@@ -27,7 +27,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        if blas || verbose { print(BLASRuntime.explanation()) }
+        if blas || verbose { print(BLASRuntime.explanation()); print(OwnKernels.explanation()) }
         var failed = 0
         for path in videos {
             do {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TestSupport
 import MediaIO
+import WingNN
 
 /// End-to-end checks of the built `wingtrack` binary: output, exit codes, one-line errors.
 final class CommandLineTests: XCTestCase {
@@ -23,10 +24,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(info.decode_fps, 0)
     }
 
+    /// `info --blas` names OpenBLAS's core and says whether our own kernels run (they need AVX-512).
     func testBLASLineNamesTheCore() throws {
         let r = try run(["info", "--blas"])
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.hasPrefix("OpenBLAS core "), r.stdout)
+        let expected = BLAS.cpuSIMDLevel & 2 != 0 ? "own batch-1 kernels: AVX-512" : "own batch-1 kernels: off"
+        XCTAssertTrue(r.stdout.contains(expected), r.stdout)
     }
 
     func testMissingAndBrokenInputsGiveOneLineEachAndExitOne() throws {
