@@ -1,5 +1,3 @@
-internal import CKernels
-
 /// 2-D convolution, `[N, Cin, H, W]` → `[N, Cout, outH, outW]`, square kernel, zero padding, with an
 /// optional fused ReLU.
 ///
@@ -50,7 +48,7 @@ public final class Conv2D: Layer {
     /// Most input channels for which a batch-1 3×3 convolution runs `wt_conv3x3_direct`.
     public static var directKernelMaxChannels = 4
     /// Whether this CPU runs `wt_conv3x3_direct` (AVX-512); off, those layers unfold.
-    nonisolated(unsafe) public static var directKernelEnabled = wt_avx512_supported() != 0
+    nonisolated(unsafe) public static var directKernelEnabled = OwnKernels.supported
     /// Unfolded columns plus outputs of one batch-1 row slice, in floats.
     static var sliceFloats = 128 << 10
     /// Inner-dimension slice of the weight-gradient GEMM.

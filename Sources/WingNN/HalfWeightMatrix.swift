@@ -6,13 +6,11 @@ internal import CKernels
 ///
 /// At batch 1 the small-spatial convolutions and the dense layers are bound by streaming their
 /// weights, which OpenBLAS also copies into its packed layout on every call; this matrix is packed
-/// once, when the weights change (`Parameter.version`). Needs AVX-512 (`isSupported`); elsewhere,
+/// once, when the weights change (`Parameter.version`). Needs AVX-512 (`OwnKernels.supported`); elsewhere,
 /// and for weights that are not all half floats (training), the layers use SGEMM.
 final class HalfWeightMatrix {
-    /// Whether this CPU runs the half-float kernel.
-    static let isSupported = wt_avx512_supported() != 0
     /// Off: every layer uses SGEMM (for measuring one against the other).
-    nonisolated(unsafe) static var enabled = isSupported
+    nonisolated(unsafe) static var enabled = OwnKernels.supported
 
     let rows: Int, columns: Int
     private var packed: [UInt16]

@@ -14,7 +14,7 @@ final class HalfWeightTests: XCTestCase {
     }
 
     func requireKernel() throws {
-        try XCTSkipUnless(HalfWeightMatrix.isSupported, "this CPU has no AVX-512: the layers use SGEMM, checked by the other tests")
+        try XCTSkipUnless(OwnKernels.supported, "this CPU has no AVX-512: the layers use SGEMM, checked by the other tests")
     }
 
     /// Every (row, column) of a row range against float64 sums, for row counts that are not whole
@@ -59,7 +59,7 @@ final class HalfWeightTests: XCTestCase {
         one[300] = 0.1   // not a half float
         XCTAssertNil(HalfWeightMatrix(one, rows: 64, columns: 9))
         HalfWeightMatrix.enabled = false
-        defer { HalfWeightMatrix.enabled = HalfWeightMatrix.isSupported }
+        defer { HalfWeightMatrix.enabled = OwnKernels.supported }
         XCTAssertNil(HalfWeightMatrix(halves, rows: 64, columns: 9))
     }
 
@@ -117,7 +117,7 @@ final class HalfWeightTests: XCTestCase {
         let x = Tensor(shape: [1, 3, 128, 128], data: random(3 * 128 * 128, seed: 5).map { $0 * 0.5 })
         let withKernel = net.predict(x).data
         HalfWeightMatrix.enabled = false
-        defer { HalfWeightMatrix.enabled = HalfWeightMatrix.isSupported }
+        defer { HalfWeightMatrix.enabled = OwnKernels.supported }
         let withSGEMM = net.predict(x).data
         XCTAssertNotEqual(withKernel, [Float](repeating: 0, count: withKernel.count))
         assertClose(withKernel, withSGEMM, rtol: 1e-4, atol: 1e-3, "CNN-7 outputs")

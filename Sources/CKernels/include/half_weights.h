@@ -1,3 +1,4 @@
+// Part of CKernels, wingtrack's own numeric kernels behind the C wall (only WingNN imports them).
 // Products with a weight matrix kept as IEEE half floats: A[rows × K] (f16) times B[K × n] (f32,
 // row-major) into C (f32), every product and sum in f32. Meant for batch-1 inference, where the
 // small-spatial convolutions and the dense layers are bound by streaming their weights.
@@ -5,7 +6,6 @@
 #define WINGTRACK_HALF_WEIGHTS_H
 
 #include <stdint.h>
-#include "cpu_support.h"
 
 /// Rows per packed block: the packed matrix is [ceil(rows/16)][K][16] halves, the last block's
 /// missing rows zero.
@@ -22,7 +22,7 @@ long wt_half_packed_count(int rows, int k);
 /// C[r, j] = Σ_i A[r, i] · B[i, j] for r in [row0, row1) and j in [0, n), C row r at c + r·ldc.
 /// Each output sums its K products in i order (n > 1) or in four interleaved partial sums added at
 /// the end (n = 1), the same whatever the row range, so cutting the rows across threads changes
-/// no bit. Requires wt_avx512_supported().
+/// no bit. Requires AVX-512F and F16C (`OwnKernels.supported`).
 void wt_half_gemm(const uint16_t *packed, int rows, int k, int row0, int row1,
                   const float *b, int n, float *c, int ldc);
 
