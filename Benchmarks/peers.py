@@ -118,7 +118,7 @@ def run_wingtrack(path, out, overlay):
 
 
 def ffmpeg_fps(path, frames, encode):
-    out = ["-f", "null", "-"] if not encode else ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "copy", "-f", "mp4", "-y", os.devnull]
+    out = ["-f", "null", "-"] if not encode else ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-c:a", "copy", "-f", "mp4", "-y", os.devnull]
     t0 = time.perf_counter()
     sh(["ffmpeg", "-nostdin", "-v", "error", "-i", path] + out)
     return frames / (time.perf_counter() - t0)

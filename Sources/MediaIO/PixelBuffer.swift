@@ -103,4 +103,7 @@ public struct Frame: Sendable {
     /// Presentation time in seconds (best-effort timestamp × stream time base).
     public var timestamp: Double
     public var image: PixelBuffer
+    /// The decoded samples as they came, when the reader keeps them (`VideoReader(keepPlanes:)`) and
+    /// they are yuv420p of even size and need no rotation; else nil.
+    public var planes: YUV420Image? = nil
 }

@@ -33,6 +33,11 @@ public final class VideoReader {
     public private(set) var info = VideoInfo(width: 0, height: 0, rotation: 0, codec: "", pixelFormat: "", fps: 0,
                                              nominalFps: 0, duration: 0, estimatedFrameCount: 0, hasAudio: false)
     public let outputFormat: PixelBuffer.Format
+    /// Whether frames also carry the decoded samples (`Frame.planes`) when they are 8-bit
+    /// limited-range 4:2:0 of even size and need no rotation.
+    public let keepsPlanes: Bool
+    /// The video stream's colour tags (unspecified when it has none).
+    public private(set) var colourTags = ColourTags()
     /// Packets or frames the decoder rejected so far.
     public private(set) var decodeErrors = 0
     /// Frames returned so far.
@@ -52,9 +57,12 @@ public final class VideoReader {
 
     /// Opens `url`. Throws `MediaError` naming the file: missing, not media, no video stream, no decoder.
     /// - Parameter threads: decoder threads (0 = FFmpeg chooses).
-    public init(url: URL, format: PixelBuffer.Format = .rgb24, threads: Int = 0) throws {
+    /// - Parameter keepPlanes: also hand out the decoded yuv420p samples where they can be encoded
+    ///   again as they are (`Frame.planes`); costs a copy of them per frame.
+    public init(url: URL, format: PixelBuffer.Format = .rgb24, threads: Int = 0, keepPlanes: Bool = false) throws {
         self.url = url
         self.outputFormat = format
+        self.keepsPlanes = keepPlanes
         let path = url.path
         av_log_set_level(AV_LOG_QUIET)
         var fmt: UnsafeMutablePointer<AVFormatContext>?
@@ -102,6 +110,10 @@ public final class VideoReader {
             for i in 0..<Int(fmt!.pointee.nb_streams) where fmt!.pointee.streams[i]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
                 hasAudio = true
             }
+            // Codes FFmpeg has no name for (a damaged header) count as unspecified.
+            colourTags = ColourTags(primaries: av_color_primaries_name(par.color_primaries) != nil ? Int32(par.color_primaries.rawValue) : 2,
+                                    transfer: av_color_transfer_name(par.color_trc) != nil ? Int32(par.color_trc.rawValue) : 2,
+                                    matrix: av_color_space_name(par.color_space) != nil ? Int32(par.color_space.rawValue) : 2)
             let pixName = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) } ?? "unknown"
             info = VideoInfo(width: rot % 180 == 0 ? w : h, height: rot % 180 == 0 ? h : w, rotation: rot,
                              codec: String(cString: avcodec_get_name(par.codec_id)), pixelFormat: pixName,
@@ -168,10 +180,9 @@ public final class VideoReader {
                                    Int32(w), Int32(h), dstFormat, SWS_BILINEAR, nil, nil, nil)
         guard let sws else { return nil }
         // swscale's SIMD writers may run a few bytes past the last pixel: convert into a padded
-        // buffer and drop the padding afterwards.
-        var data = [UInt8](repeating: 0, count: w * h * 3 + VideoReader.scalePadding)
-        let ok: Bool = data.withUnsafeMutableBufferPointer { dst in
-            var dstPlanes: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
+        // buffer and drop the padding afterwards. Every pixel is written, so nothing is zeroed first.
+        func scale(into dst: UnsafeMutablePointer<UInt8>) -> Bool {
+            var dstPlanes: [UnsafeMutablePointer<UInt8>?] = [dst, nil, nil, nil]
             var dstStrides: [Int32] = [Int32(w * 3), 0, 0, 0]
             return withUnsafePointer(to: &f.pointee.data) { srcData in
                 withUnsafePointer(to: &f.pointee.linesize) { srcLines in
@@ -182,6 +193,12 @@ public final class VideoReader {
                     }
                 }
             }
+        }
+        var ok = false
+        var data = [UInt8](unsafeUninitializedCapacity: w * h * 3 + VideoReader.scalePadding) { dst, n in
+            (dst.baseAddress! + w * h * 3).initialize(repeating: 0, count: VideoReader.scalePadding)
+            ok = scale(into: dst.baseAddress!)
+            n = ok ? w * h * 3 + VideoReader.scalePadding : 0
         }
         guard ok else { return nil }
         data.removeLast(VideoReader.scalePadding)
@@ -196,6 +213,24 @@ public final class VideoReader {
         var image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)
         if info.rotation != 0 { image = image.rotated(clockwise: info.rotation) }
         defer { framesDecoded += 1 }
-        return Frame(index: framesDecoded, timestamp: ts, image: image)
+        return Frame(index: framesDecoded, timestamp: ts, image: image, planes: keepsPlanes && info.rotation == 0 ? Self.planes(of: f) : nil)
+    }
+
+    /// A copy of the frame's samples when it is 8-bit limited-range yuv420p of even size, else nil.
+    private static func planes(of f: UnsafeMutablePointer<AVFrame>) -> YUV420Image? {
+        let (w, h) = (Int(f.pointee.width), Int(f.pointee.height))
+        guard f.pointee.format == AV_PIX_FMT_YUV420P.rawValue, f.pointee.color_range != AVCOL_RANGE_JPEG,
+              w % 2 == 0, h % 2 == 0 else { return nil }
+        func copy(_ plane: Int, _ pw: Int, _ ph: Int) -> [UInt8]? {
+            let stride = withUnsafePointer(to: &f.pointee.linesize) { $0.withMemoryRebound(to: Int32.self, capacity: 8) { Int($0[plane]) } }
+            let base = withUnsafePointer(to: &f.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[plane] } }
+            guard let base, stride >= pw else { return nil }
+            return [UInt8](unsafeUninitializedCapacity: pw * ph) { out, n in
+                for y in 0..<ph { (out.baseAddress! + y * pw).update(from: base + y * stride, count: pw) }
+                n = pw * ph
+            }
+        }
+        guard let y = copy(0, w, h), let cb = copy(1, w / 2, h / 2), let cr = copy(2, w / 2, h / 2) else { return nil }
+        return YUV420Image(width: w, height: h, matrix: f.pointee.colorspace == AVCOL_SPC_BT709 ? .bt709 : .bt601, luma: y, cb: cb, cr: cr)
     }
 }

@@ -10,8 +10,10 @@ internal import CFFmpeg
 /// released without `finish()` (or after a failure) deletes its temporary file. Not thread-safe.
 public final class VideoWriter {
     public struct Options: Sendable {
-        /// x264's constant rate factor, 0 (lossless) … 51; lower is better and bigger.
-        public var crf: Int = 20
+        /// x264's constant rate factor, 0 (lossless) … 51; lower is better and bigger. 23 (x264's own
+        /// default): on decoded yuv420p frames, closer to the input than the RGB route at 20 was, in
+        /// fewer bytes and less encoder time (docs/performance.md).
+        public var crf: Int = 23
         /// One of `VideoWriter.x264Presets`; faster presets encode with less CPU into bigger files.
         public var preset: String = "veryfast"
         /// Encoder threads: 0 = FFmpeg chooses (all cores); nil = one thread for frames of up to
@@ -27,6 +29,8 @@ public final class VideoWriter {
         public var frameRate: Double = 30
         /// Copy the first audio stream of this file, if the container accepts its codec.
         public var audioSource: URL? = nil
+        /// Colour tags to store (the input's, for an overlay); nil stores none.
+        public var colourTags: ColourTags? = nil
         /// Display rotation to store (clockwise degrees a player applies: 0, 90, 180, 270).
         public var displayRotation: Int = 0
         public init() {}
@@ -53,7 +57,6 @@ public final class VideoWriter {
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var sws: OpaquePointer?
-    private var swsFormat: PixelBuffer.Format?
     private var lastPts: Int64 = Int64.min
     private var finished = false
     private var headerWritten = false
@@ -125,6 +128,11 @@ public final class VideoWriter {
         ctx.pointee.time_base = timeBase
         ctx.pointee.framerate = av_d2q(options.frameRate, 100_000)
         ctx.pointee.thread_count = Int32(options.encoderThreads(width: width, height: height))
+        if let tags = options.colourTags {
+            ctx.pointee.color_primaries = AVColorPrimaries(rawValue: UInt32(bitPattern: tags.primaries))
+            ctx.pointee.color_trc = AVColorTransferCharacteristic(rawValue: UInt32(bitPattern: tags.transfer))
+            ctx.pointee.colorspace = AVColorSpace(rawValue: UInt32(bitPattern: tags.matrix))
+        }
         if fmt.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
             ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         }
@@ -208,7 +216,7 @@ public final class VideoWriter {
     /// timestamp rounds onto the previous one is moved one tick (1/90000 s) later. A frame of another
     /// size than the writer's (a stream whose resolution changes midway) is scaled to the writer's.
     public func write(_ image: PixelBuffer, timestamp: Double) throws {
-        guard let frame, let ctx = codecContext else { return }
+        guard let frame else { return }
         guard image.width > 0, image.height > 0, image.data.count >= image.rowBytes * image.height else {
             throw MediaError(.write, path: url.path, reason: "empty or inconsistent frame \(image.width)x\(image.height)")
         }
@@ -219,14 +227,56 @@ public final class VideoWriter {
         // A cached context: rebuilt only when the source format or size changes.
         sws = sws_getCachedContext(sws, Int32(src.width), Int32(src.height), src.format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24,
                                    Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
-        swsFormat = src.format
         guard sws != nil else { throw MediaError(.write, path: path, reason: "cannot convert a \(src.width)x\(src.height) frame") }
         scalePacked(src, with: sws, into: frame)
+        try encode(timestamp: timestamp)
+    }
+
+    /// Encodes yuv420p samples shown at `timestamp` seconds, as `write(_:timestamp:)` does with RGB.
+    /// Samples of the writer's size go to the encoder as they are (no colour conversion, so none of
+    /// its rounding); another size is scaled to the writer's.
+    public func write(_ planes: YUV420Image, timestamp: Double) throws {
+        guard let frame else { return }
+        try check(av_frame_make_writable(frame), .write, path: url.path, "frame not writable")
+        let sameSize = planes.width == codedWidth && planes.height == codedHeight
+        if !sameSize {
+            sws = sws_getCachedContext(sws, Int32(planes.width), Int32(planes.height), AV_PIX_FMT_YUV420P,
+                                       Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
+            guard sws != nil else { throw MediaError(.write, path: url.path, reason: "cannot scale a \(planes.width)x\(planes.height) frame") }
+        }
+        planes.luma.withUnsafeBufferPointer { y in planes.cb.withUnsafeBufferPointer { u in planes.cr.withUnsafeBufferPointer { v in
+            let src: [UnsafePointer<UInt8>?] = [y.baseAddress, u.baseAddress, v.baseAddress, nil]
+            let srcStrides: [Int32] = [Int32(planes.width), Int32(planes.chromaWidth), Int32(planes.chromaWidth), 0]
+            withUnsafeMutablePointer(to: &frame.pointee.data) { dd in
+                withUnsafeMutablePointer(to: &frame.pointee.linesize) { dl in
+                    dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
+                        dl.withMemoryRebound(to: Int32.self, capacity: 8) { dstStrides in
+                            if sameSize {
+                                for (p, (pw, ph)) in [(planes.width, planes.height), (planes.chromaWidth, planes.chromaHeight),
+                                                      (planes.chromaWidth, planes.chromaHeight)].enumerated() {
+                                    for row in 0..<ph {
+                                        (dst[p]! + row * Int(dstStrides[p])).update(from: src[p]! + row * pw, count: pw)
+                                    }
+                                }
+                            } else {
+                                _ = sws_scale(sws, src, srcStrides, 0, Int32(planes.height), dst, dstStrides)
+                            }
+                        }
+                    }
+                }
+            }
+        }}}
+        try encode(timestamp: timestamp)
+    }
+
+    /// Sends the filled `frame` to the encoder at `timestamp`, then writes what comes out.
+    private func encode(timestamp: Double) throws {
+        guard let frame, let ctx = codecContext else { return }
         var pts = timestamp.isFinite && abs(timestamp) < 1e9 ? Int64((timestamp * 90_000).rounded()) : lastPts + 1
         if pts <= lastPts { pts = lastPts + 1 }
         lastPts = pts
         frame.pointee.pts = pts
-        try check(avcodec_send_frame(ctx, frame), .write, path: path, "encoding failed")
+        try check(avcodec_send_frame(ctx, frame), .write, path: url.path, "encoding failed")
         try drainPackets()
         try pumpAudio(upTo: timestamp)
         framesWritten += 1

@@ -4,7 +4,9 @@ import Foundation
 /// is full, `pop` waits while it is empty. `close()` ends it: later pushes are dropped, pops drain
 /// what is left and then return nil. Either side may close (the consumer closes to cancel).
 final class BoundedQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    /// Popped slots are emptied at once, so the queue holds no reference to an item it handed out
+    /// (the consumer may then change a frame's pixels in place, without a copy).
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private var closed = false
@@ -32,6 +34,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         while items.count == head && !closed { condition.wait() }
         guard items.count > head else { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
         if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
         condition.broadcast()

@@ -14,13 +14,14 @@ enum PixelFont {
 
     /// Draws `text` with its top-left corner at (x, y); each font pixel is a `scale`×`scale` square.
     /// Characters without a glyph are drawn as blanks.
-    static func draw(_ text: String, x: Int, y: Int, scale: Int, color: (UInt8, UInt8, UInt8), on img: inout PixelBuffer) {
+    static func draw<C: OverlayCanvas>(_ text: String, x: Int, y: Int, scale: Int, color: (UInt8, UInt8, UInt8), on img: inout C) {
+        let ink = img.ink(color)
         for (k, ch) in text.enumerated() {
             guard let rows = glyphs[ch] else { continue }
             for (r, bits) in rows.enumerated() {
                 for c in 0..<3 where bits & (4 >> UInt8(c)) != 0 {
                     for dy in 0..<scale { for dx in 0..<scale {
-                        OverlayRenderer.set(x + (4 * k + c) * scale + dx, y + r * scale + dy, color, &img)
+                        img.paint(x + (4 * k + c) * scale + dx, y + r * scale + dy, ink)
                     }}
                 }
             }

@@ -37,7 +37,8 @@ public enum VideoBenchmark {
 
     /// Writes the first `frames` frames of `source` (fewer if it is shorter), cut to the aspect ratio
     /// of `width × height` around the centre and resampled to that size, to `url` with the default
-    /// overlay settings (x264 veryfast, CRF 20) and the source's timestamps. Returns the frames written.
+    /// x264 veryfast at CRF 20 (the overlay's settings until 2026-11-28, kept so that the clips stay
+    /// those of earlier measurements) and the source's timestamps. Returns the frames written.
     @discardableResult
     public static func makeClip(from source: URL, width: Int, height: Int, frames: Int, to url: URL) throws -> Int {
         let reader = try VideoReader(url: source, format: .rgb24)
@@ -46,6 +47,7 @@ public enum VideoBenchmark {
         var cw = sw, ch = Int((Double(sw) * Double(height) / Double(width)).rounded())
         if ch > sh { ch = sh; cw = min(sw, Int((Double(sh) * Double(width) / Double(height)).rounded())) }
         var o = VideoWriter.Options()
+        o.crf = 20
         o.frameRate = reader.info.encodingFrameRate
         let writer = try VideoWriter(url: url, width: width, height: height, options: o)
         var n = 0
@@ -71,9 +73,10 @@ public enum VideoBenchmark {
     /// Frames per second of decoding `url` and encoding every frame again with the overlay's preset and
     /// quality from `options` (into `scratch`, deleted afterwards), decoder and encoder on their own
     /// threads as in `track`, the encoder with as many threads as FFmpeg chooses (all cores: the ceiling).
+    /// yuv420p frames go to the encoder as decoded, as in `track` (and in the ffmpeg command line).
     public static func decodeEncodeFps(_ url: URL, scratch: URL, options: VideoWriter.Options = VideoWriter.Options()) throws -> Double {
         let t0 = Date()
-        let reader = try VideoReader(url: url, format: .rgb24)
+        let reader = try VideoReader(url: url, format: .rgb24, keepPlanes: true)
         var o = options
         o.threads = 0
         o.frameRate = reader.info.encodingFrameRate
@@ -88,7 +91,10 @@ public enum VideoBenchmark {
         }.start()
         var n = 0, failure: Error?
         while let f = queue.pop() {
-            do { try writer.write(f.image, timestamp: f.timestamp); n += 1 } catch { failure = error; queue.close(); break }
+            do {
+                if let planes = f.planes { try writer.write(planes, timestamp: f.timestamp) } else { try writer.write(f.image, timestamp: f.timestamp) }
+                n += 1
+            } catch { failure = error; queue.close(); break }
         }
         done.wait()
         if let failure { throw failure }

@@ -91,7 +91,9 @@ public struct VideoJob {
     public func run(localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
-        let reader = try VideoReader(url: input, format: .rgb24)
+        // With an overlay, frames keep their decoded samples so that the overlay is drawn on them and
+        // encoded without the RGB → YUV conversion (RGB remains the path for other pixel formats).
+        let reader = try VideoReader(url: input, format: .rgb24, keepPlanes: writeOverlay)
         let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: trackerOptions, maxFaces: maxFaces,
                                        newFaceInterval: newFaceInterval, helper: helper)
         let csvTemp = AtomicFile.temporaryURL(for: csvURL)
@@ -105,6 +107,7 @@ public struct VideoJob {
             var o = overlayOptions
             o.audioSource = reader.info.hasAudio ? input : nil
             o.frameRate = reader.info.encodingFrameRate
+            o.colourTags = reader.colourTags
             writer = try VideoWriter(url: overlayURL, width: reader.info.width, height: reader.info.height, options: o)
         }
 
@@ -127,14 +130,23 @@ public struct VideoJob {
             done.enter()
             Thread {
                 defer { done.leave() }
-                while let (frame, obs) = tracked.pop() {
+                while case (var frame, let obs)? = tracked.pop() {
                     guard encodeError.value == nil else { continue }   // drain after a failure
-                    var image = frame.image
                     let t0 = DispatchTime.now()
-                    OverlayRenderer.draw(obs, on: &image)
-                    let t1 = DispatchTime.now()
-                    clock.draw += Self.seconds(since: t0)
-                    do { try writer.write(image, timestamp: frame.timestamp) } catch { encodeError.value = error }
+                    var t1 = t0
+                    do {
+                        if var planes = frame.planes {
+                            frame.planes = nil   // the only reference left: drawn in place
+                            OverlayRenderer.draw(obs, on: &planes)
+                            t1 = DispatchTime.now()
+                            try writer.write(planes, timestamp: frame.timestamp)
+                        } else {
+                            OverlayRenderer.draw(obs, on: &frame.image)
+                            t1 = DispatchTime.now()
+                            try writer.write(frame.image, timestamp: frame.timestamp)
+                        }
+                    } catch { encodeError.value = error }
+                    clock.draw += Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
                     clock.encode += Self.seconds(since: t1)
                 }
             }.start()
@@ -146,8 +158,10 @@ public struct VideoJob {
         var buffer = LandmarkCSV.header + "\n"
         var failure: Error?
         // One frame at a time, or two with paired frames (the last may come alone).
-        frameLoop: while case let batch = tracker.nextStep(from: { decoded.pop() }), !batch.isEmpty {
-            for (frame, obs) in zip(batch, tracker.process(batch)) {
+        frameLoop: while case var batch = tracker.nextStep(from: { decoded.pop() }), !batch.isEmpty {
+            for obs in tracker.process(batch) {
+                // Taken out of the batch, so that the encoder thread gets the only reference to its pixels.
+                let frame = batch.removeFirst()
                 frames += 1
                 if obs.contains(where: \.success) { trackedFrames += 1 }
                 let t0 = DispatchTime.now()

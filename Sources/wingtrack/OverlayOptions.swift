@@ -1,13 +1,14 @@
 import ArgumentParser
 import MediaIO
 
-/// How the overlay video is encoded, shared by `track` and `bench video`. The default (veryfast,
-/// CRF 20) is what every measurement in docs/ used; docs/performance.md has what faster presets save
-/// and why the encoder has one thread per video up to 1280×720 by default.
+/// How the overlay video is encoded, shared by `track` and `bench video`. The default is veryfast at
+/// CRF 23 (CRF 20 until 2026-11-28, when the overlay began to be drawn on the decoded yuv420p
+/// samples); docs/performance.md has what faster presets save and why the encoder has one thread
+/// per video up to 1280×720 by default.
 struct OverlayOptions: ParsableArguments {
     @Option(help: "x264 preset of the overlay video: \(VideoWriter.x264Presets.joined(separator: ", ")) (faster: less CPU, bigger files).")
     var overlayPreset = "veryfast"
-    @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = 20
+    @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = 23
     @Option(help: "x264 threads per overlay video (0: FFmpeg chooses; default: 1 up to 1280×720, where it measured fastest beside the networks, FFmpeg's choice above).")
     var overlayThreads: Int?
 

@@ -18,6 +18,26 @@ final class BoundedQueueTests: XCTestCase {
         XCTAssertEqual(got, Array(0..<20_000))
     }
 
+    /// A popped item is the consumer's alone: the queue keeps no reference to it (so a frame's pixels
+    /// can be drawn on in place, and popped frames are freed at once).
+    func testPoppedItemsAreNotRetained() {
+        final class Box {}
+        let q = BoundedQueue<Box>(capacity: 3)
+        weak var first: Box?
+        do {
+            let b = Box()
+            first = b
+            q.push(b)
+            q.push(Box())
+        }
+        var popped = q.pop()
+        XCTAssertTrue(popped === first)
+        XCTAssertTrue(isKnownUniquelyReferenced(&popped!))
+        popped = nil
+        XCTAssertNil(first, "the queue still holds a popped item")
+        XCTAssertNotNil(q.pop())
+    }
+
     /// Closing from the consumer side releases a producer blocked on a full queue; its push reports
     /// the drop.
     func testConsumerCloseReleasesABlockedProducer() {

@@ -48,6 +48,43 @@ final class OverlayAndJitterTests: XCTestCase {
         XCTAssertEqual(red.count, 6 * 36, "the lost bar, and nothing else")
     }
 
+    /// Drawn on yuv420p samples, the overlay paints the same pixels as on RGB: each painted pixel's
+    /// luma is its colour's (BT.601 or BT.709, as the picture's matrix says), each 2×2 block with a
+    /// painted pixel carries the chroma of one of its painted colours, and nothing else changes.
+    func testDrawingOnPlanesPaintsWhatTheRGBDrawingPaints() {
+        func face(at x: Float) -> Tracker.Observation {
+            let pts = (0..<68).map { Point(x + Float($0 % 9) * 5.3, 61 + Float($0 / 9) * 4.7) }
+            return Tracker.Observation(success: true, confidence: 0.83, landmarks: pts, box: Box(bounding: pts), acquired: false)
+        }
+        let lost = Tracker.Observation(success: false, confidence: 0, landmarks: nil, box: nil, acquired: false)
+        for (observations, matrix) in [([face(at: 21), face(at: 117)], YUV420Image.Matrix.bt709), ([lost], .bt601)] {
+            var rgb = PixelBuffer(width: 200, height: 120)
+            var yuv = YUV420Image(width: 200, height: 120, matrix: matrix)
+            OverlayRenderer.draw(observations, on: &rgb)
+            OverlayRenderer.draw(observations, on: &yuv)
+            var blocks: [Int: [(UInt8, UInt8, UInt8)]] = [:]
+            for y in 0..<120 { for x in 0..<200 {
+                let c = rgb.rgb(x: x, y: y)
+                let painted = c != (0, 0, 0)
+                XCTAssertEqual(yuv.luma[y * 200 + x] != 16, painted, "pixel (\(x), \(y))")
+                if painted {
+                    let s = YUV420Image.samples(r: c.0, g: c.1, b: c.2, matrix: matrix)
+                    XCTAssertEqual(yuv.luma[y * 200 + x], s.0, "pixel (\(x), \(y))")
+                    blocks[(y / 2) * 100 + x / 2, default: []].append(s)
+                }
+            }}
+            XCTAssertGreaterThanOrEqual(blocks.count, 54, "at least the lost bar")
+            for k in 0..<(100 * 60) {
+                let chroma = (yuv.cb[k], yuv.cr[k])
+                if let painted = blocks[k] {
+                    XCTAssertTrue(painted.contains { $0.1 == chroma.0 && $0.2 == chroma.1 }, "chroma block \(k)")
+                } else {
+                    XCTAssertTrue(chroma == (128, 128), "chroma block \(k) changed without a painted pixel")
+                }
+            }
+        }
+    }
+
     /// Points alternating ±d around a fixed shape have second differences of 2d: jitter = 2d / IOD.
     /// Straight-line motion has none.
     func testJitterOfKnownSignals() {

@@ -20,7 +20,7 @@ final class BenchVideoTests: XCTestCase {
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         let rows = report.video
         XCTAssertEqual(report.videoSetup["source"], "grace_hopper.mp4")
-        XCTAssertEqual(report.videoSetup["overlay"], "x264 veryfast, crf 20")
+        XCTAssertEqual(report.videoSetup["overlay"], "x264 veryfast, crf 23")
         XCTAssertEqual(report.videoSetup["cores"], "\(ProcessInfo.processInfo.activeProcessorCount)")
         XCTAssertEqual(rows.count, 1)
         let row = try XCTUnwrap(rows.first)

@@ -106,6 +106,36 @@ final class TrackCommandTests: XCTestCase {
         XCTAssertGreaterThan(sizes["veryfast-12"]!, sizes["veryfast-20"]!, "\(sizes)")
     }
 
+    /// The overlay is drawn on the decoded samples: encoded losslessly, every frame keeps the input's
+    /// luma wherever nothing is drawn (no RGB round trip), and the input's colour tags.
+    func testOverlayKeepsTheDecodedSamplesAndColourTags() throws {
+        let dir = try temporaryDirectory(self)
+        let clip = dir.appendingPathComponent("clip.mp4")
+        let r = try VideoReader(url: repo.appendingPathComponent("samples/grace_hopper.mp4"))
+        var o = VideoWriter.Options(); o.colourTags = ColourTags(primaries: 1, transfer: 1, matrix: 1)
+        let w = try VideoWriter(url: clip, width: r.info.width, height: r.info.height, options: o)
+        for _ in 0..<6 { guard let f = r.nextFrame() else { break }; try w.write(f.image, timestamp: f.timestamp) }
+        try w.finish()
+        let out = dir.appendingPathComponent("out")
+        let run = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-stage2", "--overlay-preset", "ultrafast", "--overlay-crf", "0",
+                                           "--models", repo.appendingPathComponent("models").path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let input = try VideoReader(url: clip, keepPlanes: true)
+        let overlay = try VideoReader(url: out.appendingPathComponent("clip.overlay.mp4"), keepPlanes: true)
+        XCTAssertEqual(overlay.colourTags, ColourTags(primaries: 1, transfer: 1, matrix: 1))
+        var n = 0
+        while let a = input.nextFrame() {
+            let b = try XCTUnwrap(overlay.nextFrame(), "frame \(n) missing")
+            let pa = try XCTUnwrap(a.planes), pb = try XCTUnwrap(b.planes)
+            let same = zip(pa.luma, pb.luma).filter { $0 == $1 }.count
+            let fraction = Double(same) / Double(pa.luma.count)
+            XCTAssertGreaterThan(fraction, 0.97, "frame \(n): luma changed beyond the drawing")
+            XCTAssertLessThan(fraction, 1, "frame \(n): nothing drawn")
+            n += 1
+        }
+        XCTAssertEqual(n, 6)
+    }
+
     func testBatchWithABrokenFileResumeAndShards() throws {
         let dir = try temporaryDirectory(self)
         let inputs = dir.appendingPathComponent("in")
