@@ -137,6 +137,7 @@ public struct VideoJob {
                     do {
                         if var planes = frame.planes {
                             frame.planes = nil   // the only reference left: drawn in place
+                            clock.framesOnPlanes += 1
                             OverlayRenderer.draw(obs, on: &planes)
                             t1 = DispatchTime.now()
                             try writer.write(planes, timestamp: frame.timestamp)
@@ -209,7 +210,12 @@ public struct VideoJob {
         settings["paired_frames"] = "\(tracker.framesPerStep == 2)"
         settings["yaw"] = headPose.map { "head-pose file, fitted on \($0.provenance["faces"] ?? "?") faces" } ?? "none (no head-pose file)"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }
-        if writeOverlay { settings["overlay_preset"] = overlayOptions.preset; settings["overlay_crf"] = "\(overlayOptions.crf)"; settings["overlay_threads"] = "\(overlayOptions.encoderThreads(width: reader.info.width, height: reader.info.height))" }
+        if writeOverlay {
+            settings["overlay_preset"] = overlayOptions.preset
+            settings["overlay_crf"] = "\(overlayOptions.crf)"
+            settings["overlay_threads"] = "\(overlayOptions.encoderThreads(width: reader.info.width, height: reader.info.height))"
+            settings["overlay_drawn_on"] = Self.overlayRoute(framesOnPlanes: clock.framesOnPlanes, frames: frames, pixelFormat: reader.info.pixelFormat)
+        }
         let faces = tracker.tracks.indices.map { id in
             VideoSummary.Face(faceID: id, framesTracked: facesTracked[id], successRate: Double(facesTracked[id]) / Double(frames),
                               acquisitions: tracker.tracks[id].acquisitions, jitter: jitter[id].value)
@@ -225,12 +231,22 @@ public struct VideoJob {
         return summary
     }
 
+    /// What the overlay was drawn on, for `NAME.json`: the decoded samples (encoded without
+    /// conversion), RGB (converted to yuv420p for the encoder), or the one on some frames.
+    static func overlayRoute(framesOnPlanes: Int, frames: Int, pixelFormat: String) -> String {
+        if framesOnPlanes == frames { return "decoded yuv420p" }
+        if framesOnPlanes == 0 { return "rgb (the input's \(pixelFormat) frames, or their rotation, cannot be encoded as they are)" }
+        return "decoded yuv420p on \(framesOnPlanes) of \(frames) frames, rgb on the others"
+    }
+
     static func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
 }
 
 /// Seconds per pipeline stage; each field is written by one thread and read after that thread ended.
 private final class StageClock: @unchecked Sendable {
     var decode = 0.0, draw = 0.0, encode = 0.0
+    /// Overlay frames drawn on the decoded samples (the others were drawn on RGB).
+    var framesOnPlanes = 0
 }
 
 /// The first error of the encoder thread, read by the tracking thread.

@@ -120,6 +120,8 @@ final class TrackCommandTests: XCTestCase {
         let run = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-stage2", "--overlay-preset", "ultrafast", "--overlay-crf", "0",
                                            "--models", repo.appendingPathComponent("models").path])
         XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
+        XCTAssertEqual((json["settings"] as? [String: String])?["overlay_drawn_on"], "decoded yuv420p")
         let input = try VideoReader(url: clip, keepPlanes: true)
         let overlay = try VideoReader(url: out.appendingPathComponent("clip.overlay.mp4"), keepPlanes: true)
         XCTAssertEqual(overlay.colourTags, ColourTags(primaries: 1, transfer: 1, matrix: 1))
@@ -134,6 +136,18 @@ final class TrackCommandTests: XCTestCase {
             n += 1
         }
         XCTAssertEqual(n, 6)
+
+        // A rotated input is drawn on its upright RGB frames, and says so.
+        let turned = dir.appendingPathComponent("turned.mp4")
+        let r2 = try VideoReader(url: clip)
+        var ro = VideoWriter.Options(); ro.displayRotation = 90
+        let w2 = try VideoWriter(url: turned, width: r2.info.width, height: r2.info.height, options: ro)
+        while let f = r2.nextFrame() { try w2.write(f.image, timestamp: f.timestamp) }
+        try w2.finish()
+        let run2 = try WingtrackBinary.run(["track", turned.path, "-o", out.path, "--no-stage2", "--models", repo.appendingPathComponent("models").path])
+        XCTAssertEqual(run2.status, 0, run2.stderr)
+        let json2 = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("turned.json"))) as! [String: Any]
+        XCTAssertEqual((json2["settings"] as? [String: String])?["overlay_drawn_on"]?.hasPrefix("rgb"), true)
     }
 
     func testBatchWithABrokenFileResumeAndShards() throws {
