@@ -214,7 +214,7 @@ def main():
     work = tempfile.mkdtemp(prefix="wingtrack-bench-")
     md, table = [], []
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    blas = sh([BIN, "info", "--blas"]).stdout.strip().splitlines()[-1] if os.path.exists(BIN) else "?"
+    blas = "; ".join(sh([BIN, "info", "--blas"]).stdout.strip().splitlines()) if os.path.exists(BIN) else "?"
     md += ["# Benchmarks: wingtrack, the ffmpeg ceiling, dlib and MediaPipe", "",
            f"Run {datetime.date.today()} on {cpu}, {os.cpu_count()} cores; {blas}.",
            "Peers: dlib-bin 20.0.1 (68-point predictor from Debian's libdlib-data), MediaPipe 0.10.21 FaceMesh",
