@@ -36,6 +36,8 @@ public final class VideoReader {
     /// Whether frames also carry the decoded samples (`Frame.planes`) when they are 8-bit
     /// limited-range 4:2:0 of even size and need no rotation.
     public let keepsPlanes: Bool
+    /// Why the last frame carried no planes although `keepsPlanes` asked for them (nil when it did).
+    public private(set) var planesRefusal: String?
     /// The video stream's colour tags (unspecified when it has none).
     public private(set) var colourTags = ColourTags()
     /// Packets or frames the decoder rejected so far.
@@ -213,14 +215,22 @@ public final class VideoReader {
         var image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)
         if info.rotation != 0 { image = image.rotated(clockwise: info.rotation) }
         defer { framesDecoded += 1 }
-        return Frame(index: framesDecoded, timestamp: ts, image: image, planes: keepsPlanes && info.rotation == 0 ? Self.planes(of: f) : nil)
+        return Frame(index: framesDecoded, timestamp: ts, image: image, planes: keepsPlanes ? planes(of: f) : nil)
     }
 
-    /// A copy of the frame's samples when it is 8-bit limited-range yuv420p of even size, else nil.
-    private static func planes(of f: UnsafeMutablePointer<AVFrame>) -> YUV420Image? {
+    /// A copy of the frame's samples when it is 8-bit limited-range yuv420p of even size shown
+    /// without rotation; else nil, with the cause in `planesRefusal`.
+    private func planes(of f: UnsafeMutablePointer<AVFrame>) -> YUV420Image? {
         let (w, h) = (Int(f.pointee.width), Int(f.pointee.height))
-        guard f.pointee.format == AV_PIX_FMT_YUV420P.rawValue, f.pointee.color_range != AVCOL_RANGE_JPEG,
-              w % 2 == 0, h % 2 == 0 else { return nil }
+        let format = AVPixelFormat(rawValue: f.pointee.format)
+        if info.rotation != 0 { planesRefusal = "the input is shown rotated by \(info.rotation)°" }
+        else if format != AV_PIX_FMT_YUV420P {
+            planesRefusal = "the input's frames are \(av_get_pix_fmt_name(format).map { String(cString: $0) } ?? "of an unknown format"), not yuv420p"
+        }
+        else if f.pointee.color_range == AVCOL_RANGE_JPEG { planesRefusal = "the input's samples are full range" }
+        else if w % 2 != 0 || h % 2 != 0 { planesRefusal = "the input's frames are \(w)×\(h), an odd size" }
+        else { planesRefusal = nil }
+        guard planesRefusal == nil else { return nil }
         func copy(_ plane: Int, _ pw: Int, _ ph: Int) -> [UInt8]? {
             let stride = withUnsafePointer(to: &f.pointee.linesize) { $0.withMemoryRebound(to: Int32.self, capacity: 8) { Int($0[plane]) } }
             let base = withUnsafePointer(to: &f.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[plane] } }

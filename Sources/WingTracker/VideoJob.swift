@@ -214,7 +214,7 @@ public struct VideoJob {
             settings["overlay_preset"] = overlayOptions.preset
             settings["overlay_crf"] = "\(overlayOptions.crf)"
             settings["overlay_threads"] = "\(overlayOptions.encoderThreads(width: reader.info.width, height: reader.info.height))"
-            settings["overlay_drawn_on"] = Self.overlayRoute(framesOnPlanes: clock.framesOnPlanes, frames: frames, pixelFormat: reader.info.pixelFormat)
+            settings["overlay_drawn_on"] = Self.overlayRoute(framesOnPlanes: clock.framesOnPlanes, frames: frames, refusal: reader.planesRefusal)
         }
         let faces = tracker.tracks.indices.map { id in
             VideoSummary.Face(faceID: id, framesTracked: facesTracked[id], successRate: Double(facesTracked[id]) / Double(frames),
@@ -232,11 +232,12 @@ public struct VideoJob {
     }
 
     /// What the overlay was drawn on, for `NAME.json`: the decoded samples (encoded without
-    /// conversion), RGB (converted to yuv420p for the encoder), or the one on some frames.
-    static func overlayRoute(framesOnPlanes: Int, frames: Int, pixelFormat: String) -> String {
+    /// conversion), RGB (converted to yuv420p for the encoder) and why, or the one on some frames.
+    static func overlayRoute(framesOnPlanes: Int, frames: Int, refusal: String?) -> String {
         if framesOnPlanes == frames { return "decoded yuv420p" }
-        if framesOnPlanes == 0 { return "rgb (the input's \(pixelFormat) frames, or their rotation, cannot be encoded as they are)" }
-        return "decoded yuv420p on \(framesOnPlanes) of \(frames) frames, rgb on the others"
+        let why = refusal.map { " (\($0))" } ?? ""
+        if framesOnPlanes == 0 { return "rgb" + why }
+        return "decoded yuv420p on \(framesOnPlanes) of \(frames) frames, rgb on the others" + why
     }
 
     static func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }

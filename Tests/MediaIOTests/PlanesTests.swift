@@ -74,7 +74,8 @@ final class PlanesTests: XCTestCase {
         XCTAssertEqual(Double(second.cb.reduce(0) { $0 + Int($1) }) / Double(second.cb.count), 140, accuracy: 2)
     }
 
-    /// Frames that cannot be encoded again as they are carry no planes: odd sizes, rotated streams.
+    /// Frames that cannot be encoded again as they are carry no planes, and the reader says why: odd
+    /// sizes, rotated streams, other pixel formats.
     func testOddSizesAndRotatedStreamsCarryNoPlanes() throws {
         let dir = try temporaryDirectory(self)
         // Our writer pads odd sizes; FFV1 keeps them.
@@ -84,12 +85,20 @@ final class PlanesTests: XCTestCase {
         XCTAssertEqual(r.info.width, 51)
         XCTAssertEqual(planes.count, 2)
         XCTAssertTrue(planes.allSatisfy { $0 == nil })
+        XCTAssertEqual(r.planesRefusal, "the input's frames are 51×33, an odd size")
         let turned = dir.appendingPathComponent("turned.mp4")
         var o = VideoWriter.Options(); o.displayRotation = 90
         _ = try writeSyntheticVideo(turned, width: 64, height: 32, timestamps: [0, 0.04], options: o)
         let (r2, planes2) = try decodePlanes(turned)
         XCTAssertEqual(r2.info.rotation, 90)
         XCTAssertTrue(planes2.allSatisfy { $0 == nil })
+        XCTAssertEqual(r2.planesRefusal, "the input is shown rotated by 90°")
+        // Other pixel formats are named.
+        let p422 = dir.appendingPathComponent("p422.mkv")
+        try runFFmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.08", "-pix_fmt", "yuv422p", "-c:v", "ffv1", p422.path])
+        let (r3, planes3) = try decodePlanes(p422)
+        XCTAssertTrue(planes3.allSatisfy { $0 == nil })
+        XCTAssertEqual(r3.planesRefusal, "the input's frames are yuv422p, not yuv420p")
     }
 
     /// Colour tags written by the writer are read back by the reader, and a BT.709 stream's planes
