@@ -240,7 +240,10 @@ public final class VideoReader {
                 n = pw * ph
             }
         }
-        guard let y = copy(0, w, h), let cb = copy(1, w / 2, h / 2), let cr = copy(2, w / 2, h / 2) else { return nil }
+        guard let y = copy(0, w, h), let cb = copy(1, w / 2, h / 2), let cr = copy(2, w / 2, h / 2) else {
+            planesRefusal = "the decoder's planes have an unusual layout (negative or short strides)"
+            return nil
+        }
         return YUV420Image(width: w, height: h, matrix: f.pointee.colorspace == AVCOL_SPC_BT709 ? .bt709 : .bt601, luma: y, cb: cb, cr: cr)
     }
 }
