@@ -24,7 +24,8 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     public var encodingFrameRate: Double { fps > 0 ? fps : 30 }
 }
 
-/// Decodes the best video stream of a file into upright packed RGB (or BGR) frames.
+/// Decodes the best video stream of a file into upright packed RGB (or BGR) frames and, when asked
+/// (`keepPlanes`), also hands out the decoded yuv420p samples as they are (`Frame.planes`).
 ///
 /// Decoding errors inside the stream are counted in `decodeErrors` and skipped; a read error or a
 /// truncated file ends the stream after the last decodable frame. Not thread-safe: one owner at a time.

@@ -2,7 +2,7 @@ import Foundation
 internal import CFFmpeg
 
 /// Encodes frames into a video file: H.264 (libx264, yuv420p) in MP4 (`+faststart`), MOV or MKV by
-/// extension, falling back to MPEG-4 part 2 when libx264 is missing. Frames keep their own
+/// extension (RGB frames are converted to yuv420p; `YUV420Image` samples are encoded as they are), falling back to MPEG-4 part 2 when libx264 is missing. Frames keep their own
 /// timestamps (variable frame rate survives). Optionally copies the first audio stream of a source
 /// file packet for packet.
 ///
