@@ -2,9 +2,10 @@ import Foundation
 internal import CFFmpeg
 
 /// Encodes frames into a video file: H.264 (libx264, yuv420p) in MP4 (`+faststart`), MOV or MKV by
-/// extension (RGB frames are converted to yuv420p; `YUV420Image` samples are encoded as they are), falling back to MPEG-4 part 2 when libx264 is missing. Frames keep their own
-/// timestamps (variable frame rate survives). Optionally copies the first audio stream of a source
-/// file packet for packet.
+/// extension, falling back to MPEG-4 part 2 when libx264 is missing. RGB frames are converted to
+/// yuv420p; `YUV420Image` samples are encoded as they are. Frames keep their own timestamps
+/// (variable frame rate survives). Optionally copies the first audio stream of a source file packet
+/// for packet.
 ///
 /// Writes to a hidden temporary file beside the target and renames it on `finish()`; a writer
 /// released without `finish()` (or after a failure) deletes its temporary file. Not thread-safe.
