@@ -270,6 +270,12 @@ public final class VideoWriter {
         try encode(timestamp: timestamp)
     }
 
+    /// Encodes a decoded frame: its yuv420p samples as they are when it carries them (`Frame.planes`),
+    /// else its RGB picture.
+    public func write(_ frame: Frame) throws {
+        if let planes = frame.planes { try write(planes, timestamp: frame.timestamp) } else { try write(frame.image, timestamp: frame.timestamp) }
+    }
+
     /// Sends the filled `frame` to the encoder at `timestamp`, then writes what comes out.
     private func encode(timestamp: Double) throws {
         guard let frame, let ctx = codecContext else { return }

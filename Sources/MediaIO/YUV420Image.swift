@@ -41,14 +41,4 @@ public struct YUV420Image: Sendable, Equatable {
         func q(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
         return (q(16 + 219 * ey), q(128 + 224 * (B - ey) / (2 - 2 * kb)), q(128 + 224 * (R - ey) / (2 - 2 * kr)))
     }
-
-    /// Paints pixel (x, y) with the samples `s`: its luma sample and the chroma samples of its 2×2
-    /// block. Pixels outside the picture are ignored.
-    @inline(__always)
-    public mutating func paint(x: Int, y: Int, samples s: (UInt8, UInt8, UInt8)) {
-        guard x >= 0, y >= 0, x < width, y < height else { return }
-        luma[y * width + x] = s.0
-        let c = (y >> 1) * chromaWidth + (x >> 1)
-        cb[c] = s.1; cr[c] = s.2
-    }
 }

@@ -30,5 +30,10 @@ extension YUV420Image: OverlayCanvas {
     public func ink(_ c: (UInt8, UInt8, UInt8)) -> (UInt8, UInt8, UInt8) { Self.samples(r: c.0, g: c.1, b: c.2, matrix: matrix) }
 
     @inline(__always)
-    public mutating func paint(_ x: Int, _ y: Int, _ ink: (UInt8, UInt8, UInt8)) { paint(x: x, y: y, samples: ink) }
+    public mutating func paint(_ x: Int, _ y: Int, _ ink: (UInt8, UInt8, UInt8)) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        luma[y * width + x] = ink.0
+        let c = (y >> 1) * chromaWidth + (x >> 1)
+        cb[c] = ink.1; cr[c] = ink.2
+    }
 }

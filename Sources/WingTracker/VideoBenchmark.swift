@@ -91,10 +91,7 @@ public enum VideoBenchmark {
         }.start()
         var n = 0, failure: Error?
         while let f = queue.pop() {
-            do {
-                if let planes = f.planes { try writer.write(planes, timestamp: f.timestamp) } else { try writer.write(f.image, timestamp: f.timestamp) }
-                n += 1
-            } catch { failure = error; queue.close(); break }
+            do { try writer.write(f); n += 1 } catch { failure = error; queue.close(); break }
         }
         done.wait()
         if let failure { throw failure }

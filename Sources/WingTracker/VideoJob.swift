@@ -132,22 +132,18 @@ public struct VideoJob {
                 defer { done.leave() }
                 while case (var frame, let obs)? = tracked.pop() {
                     guard encodeError.value == nil else { continue }   // drain after a failure
+                    // Drawn in place (this thread holds the only reference to the pixels), on the
+                    // decoded samples when the frame carries them, then encoded as they are.
                     let t0 = DispatchTime.now()
-                    var t1 = t0
-                    do {
-                        if var planes = frame.planes {
-                            frame.planes = nil   // the only reference left: drawn in place
-                            clock.framesOnPlanes += 1
-                            OverlayRenderer.draw(obs, on: &planes)
-                            t1 = DispatchTime.now()
-                            try writer.write(planes, timestamp: frame.timestamp)
-                        } else {
-                            OverlayRenderer.draw(obs, on: &frame.image)
-                            t1 = DispatchTime.now()
-                            try writer.write(frame.image, timestamp: frame.timestamp)
-                        }
-                    } catch { encodeError.value = error }
-                    clock.draw += Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
+                    if frame.planes != nil {
+                        clock.framesOnPlanes += 1
+                        OverlayRenderer.draw(obs, on: &frame.planes!)
+                    } else {
+                        OverlayRenderer.draw(obs, on: &frame.image)
+                    }
+                    let t1 = DispatchTime.now()
+                    do { try writer.write(frame) } catch { encodeError.value = error }
+                    clock.draw += Self.seconds(from: t0, to: t1)
                     clock.encode += Self.seconds(since: t1)
                 }
             }.start()
@@ -240,7 +236,8 @@ public struct VideoJob {
         return "decoded yuv420p on \(framesOnPlanes) of \(frames) frames, rgb on the others" + why
     }
 
-    static func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
+    static func seconds(from t0: DispatchTime, to t1: DispatchTime) -> Double { Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9 }
+    static func seconds(since t: DispatchTime) -> Double { seconds(from: t, to: .now()) }
 }
 
 /// Seconds per pipeline stage; each field is written by one thread and read after that thread ended.

@@ -7,8 +7,8 @@ import MediaIO
 /// per video up to 1280×720 by default.
 struct OverlayOptions: ParsableArguments {
     @Option(help: "x264 preset of the overlay video: \(VideoWriter.x264Presets.joined(separator: ", ")) (faster: less CPU, bigger files).")
-    var overlayPreset = "veryfast"
-    @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = 23
+    var overlayPreset = VideoWriter.Options().preset
+    @Option(help: "x264 quality of the overlay video, 0–51 (lower: better and bigger).") var overlayCrf = VideoWriter.Options().crf
     @Option(help: "x264 threads per overlay video (0: FFmpeg chooses; default: 1 up to 1280×720, where it measured fastest beside the networks, FFmpeg's choice above).")
     var overlayThreads: Int?
 
