@@ -36,7 +36,9 @@ extension Conv2D {
                     self.split.run({ part(0..<channelCut, 0..<H) }, { part(channelCut..<O, 0..<H) })
                 }
             }
-            if usesShiftedProducts(g) {
+            if usesInt8(g), int8(x, g, out) {
+                return
+            } else if usesShiftedProducts(g) {
                 shiftedProducts(x, g, out, halves)
             } else if usesDirectKernel(g) {
                 direct(x, g, out, halves)

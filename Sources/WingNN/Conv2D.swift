@@ -37,6 +37,10 @@ public final class Conv2D: Layer {
     var tapWeightsVersion = -1
     /// The weights `[Cout, Cin·k·k]` in half floats for the batch-1 products by output channels.
     var halfWeights = HalfWeightCache()
+    /// The weights as signed bytes, and the input quantised to bytes, for the batch-1 int8 path.
+    var int8Weights = Int8WeightCache()
+    var int8Input: [UInt32] = []
+    var int8InputGeometry: ConvGeometry?
     /// Raw sums of a batch-1 forward pass before bias and ReLU (shifted products; im2col row slices).
     var sums: [Float] = []
     var sums2: [Float] = []

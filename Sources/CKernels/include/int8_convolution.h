@@ -1,0 +1,48 @@
+// Part of CKernels, wingtrack's own numeric kernels behind the C wall (only WingNN imports them).
+// A 3×3, stride-1, zero-padded convolution in 8-bit integers for batch-1 inference: the input
+// (non-negative, after a ReLU) quantised to unsigned bytes with one scale per image, the weights to
+// signed bytes with one scale per output channel, products summed exactly in 32-bit integers by
+// AVX-512 VNNI (`vpdpbusd`, four byte products per lane and instruction: four times the
+// multiply-adds of f32 FMA per instruction), then scaled back to f32.
+//
+// Layout of the quantised input, without unfolding: per group of four channels a plane of
+// (H + 2) rows of W + 1 dwords (the row, then one zero: a row's trailing zero is also the next
+// row's left padding) after one leading zero dword, then zero slack; dword byte i is channel
+// 4·group + i. Output j = y·(W + 1) + x then reads tap (ky, kx) at plane dword j + ky·(W + 1) + kx,
+// and 16 outputs are one 64-byte load (the shifted-product layout of Conv2D, in bytes).
+#ifndef WINGTRACK_INT8_CONVOLUTION_H
+#define WINGTRACK_INT8_CONVOLUTION_H
+
+#include <stdint.h>
+
+/// Whether this CPU and OS run the kernels: AVX-512 F/BW/VL/DQ with VNNI and the zmm state.
+int wt_int8_supported(void);
+
+/// Dwords per channel-group plane of the quantised input of an H × W image (leading zero, the
+/// padded rows, slack for the last 64-byte loads), a multiple of 16.
+long wt_int8_plane_dwords(int height, int width);
+
+/// Quantises `x` [channels][height][width] (channels a multiple of 4) into `q`
+/// (channels/4 planes of wt_int8_plane_dwords, whose padding and slack the caller keeps zero):
+/// q = round(x / scale) with scale = max(x) / 255 (1 when the maximum is 0), written to *scale.
+/// Returns 0, writing nothing, when some value is negative or not finite (the caller then uses f32).
+int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale);
+
+/// Bytes `wt_int8_pack_weights` writes for `rows` outputs of `channels` inputs.
+long wt_int8_packed_bytes(int rows, int channels);
+
+/// Packs f32 weights [rows][channels][3][3] (channels a multiple of 4) as signed bytes, dword
+/// (tap t = 3·ky + kx, group g, row r) at [(t·channels/4 + g)·rows + r], byte i channel 4g + i,
+/// w8 = round(w / scales[r]) with scales[r] = max_i |w[r, i]| / 127 (1 for an all-zero row).
+void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales);
+
+/// Raw sums (no bias) for output channels [r0, r1) (multiples of 8) and outputs j in [0, n):
+///   sums[(r − r0)·channel_stride + j] = input_scale · scales[r] · Σ_{t, c} w8[r, c, t] · q(c, j + off_t)
+/// with off_t = ky·row_length + kx, row_length = W + 1, n = (H − 1)·(W + 1) + W. The integer sums
+/// are exact, so any cut of the rows across threads gives the same bits. Requires
+/// `wt_int8_supported`.
+void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
+                     const int8_t *packed, const float *scales, int rows, float input_scale,
+                     int r0, int r1, long n, float *sums, long channel_stride);
+
+#endif

@@ -1,0 +1,148 @@
+#include "int8_convolution.h"
+#include <math.h>
+#include <string.h>
+
+long wt_int8_plane_dwords(int height, int width) {
+    long used = 1 + (long)(height + 2) * (width + 1) + 32;   // leading zero, padded rows, over-read slack
+    return (used + 15) / 16 * 16;
+}
+
+long wt_int8_packed_bytes(int rows, int channels) { return 9L * channels * rows; }
+
+void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales) {
+    int groups = channels / 4;
+    long taps = 9L * channels;
+    for (int r = 0; r < rows; r++) {
+        float m = 0;
+        for (long i = 0; i < taps; i++) m = fmaxf(m, fabsf(w[r * taps + i]));
+        float s = m > 0 ? m / 127 : 1;
+        scales[r] = s;
+        for (int c = 0; c < channels; c++)
+            for (int t = 0; t < 9; t++) {
+                long v = lrintf(w[r * taps + c * 9 + t] / s);
+                packed[(((long)t * groups + c / 4) * rows + r) * 4 + c % 4] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            }
+    }
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+int wt_int8_supported(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) return 0;   // OSXSAVE
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xe6) != 0xe6) return 0;                                    // zmm state enabled
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    return f && dq && bw && vl && vnni;
+}
+
+TARGET int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale) {
+    long count = (long)channels * height * width;
+    __m512 mx = _mm512_setzero_ps(), mn = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        bad |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        mx = _mm512_max_ps(mx, v); mn = _mm512_min_ps(mn, v);
+    }
+    float top = _mm512_reduce_max_ps(mx), bottom = _mm512_reduce_min_ps(mn);
+    for (; i < count; i++) {
+        if (isnan(x[i])) bad = 1;
+        top = fmaxf(top, x[i]); bottom = fminf(bottom, x[i]);
+    }
+    if (bad || bottom < 0 || !(top <= 3.0e38f)) return 0;
+    float s = top > 0 ? top / 255 : 1;
+    *scale = s;
+    __m512 inv = _mm512_set1_ps(top > 0 ? 255 / top : 1);
+    int rowLength = width + 1;
+    long plane = wt_int8_plane_dwords(height, width);
+    for (int g = 0; g < channels / 4; g++) {
+        const float *c0 = x + (long)(4 * g) * height * width;
+        long cs = (long)height * width;
+        for (int y = 0; y < height; y++) {
+            uint32_t *dst = q + g * plane + 1 + (long)(y + 1) * rowLength;
+            const float *src = c0 + (long)y * width;
+            for (int x0 = 0; x0 < width; x0 += 16) {
+                __mmask16 m = width - x0 >= 16 ? 0xffff : (__mmask16)((1u << (width - x0)) - 1);
+                __m512i b0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + x0), inv));
+                __m512i b1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + cs + x0), inv));
+                __m512i b2 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + 2 * cs + x0), inv));
+                __m512i b3 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + 3 * cs + x0), inv));
+                __m512i packed = _mm512_or_si512(_mm512_or_si512(b0, _mm512_slli_epi32(b1, 8)),
+                                                 _mm512_or_si512(_mm512_slli_epi32(b2, 16), _mm512_slli_epi32(b3, 24)));
+                _mm512_mask_storeu_epi32(dst + x0, m, packed);
+            }
+        }
+    }
+    return 1;
+}
+
+/// An 8-row × NR-vector tile (NR·16 outputs from j0; the last vector's stores masked by `last`).
+static inline __attribute__((always_inline)) TARGET
+void tile(int NR, const uint32_t *q, int groups, long plane, int rowLength, const int32_t *w, int rows,
+          long j0, __mmask16 last, const float *rowScales, float inputScale, float *sums, long stride) {
+    __m512i acc[8][3];
+    for (int r = 0; r < 8; r++) for (int v = 0; v < NR; v++) acc[r][v] = _mm512_setzero_si512();
+    for (int t = 0; t < 9; t++) {
+        long off = j0 + (t / 3) * rowLength + t % 3;
+        const int32_t *wt = w + (long)t * groups * rows;
+        for (int g = 0; g < groups; g++) {
+            const uint32_t *src = q + g * plane + off;
+            const int32_t *wg = wt + (long)g * rows;
+            __m512i x[3];
+            for (int v = 0; v < NR; v++) x[v] = _mm512_loadu_si512(src + 16 * v);
+            for (int r = 0; r < 8; r++) {
+                __m512i b = _mm512_set1_epi32(wg[r]);
+                for (int v = 0; v < NR; v++) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], x[v], b);
+            }
+        }
+    }
+    for (int r = 0; r < 8; r++) {
+        __m512 s = _mm512_set1_ps(inputScale * rowScales[r]);
+        for (int v = 0; v < NR; v++) {
+            __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][v]), s);
+            float *dst = sums + r * stride + j0 + 16 * v;
+            if (v == NR - 1) _mm512_mask_storeu_ps(dst, last, o); else _mm512_storeu_ps(dst, o);
+        }
+    }
+}
+
+TARGET void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
+                            const int8_t *packed, const float *scales, int rows, float input_scale,
+                            int r0, int r1, long n, float *sums, long channel_stride) {
+    const int32_t *w = (const int32_t *)packed;
+    for (int r = r0; r < r1; r += 8) {
+        float *out = sums + (long)(r - r0) * channel_stride;
+        for (long j0 = 0; j0 < n; j0 += 48) {
+            long left = n - j0;
+            int vectors = left >= 48 ? 3 : (int)((left + 15) / 16);
+            long tail = left - 16L * (vectors - 1);
+            __mmask16 last = tail >= 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
+            if (vectors == 3) tile(3, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
+            else if (vectors == 2) tile(2, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
+            else tile(1, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
+        }
+    }
+}
+
+#else
+
+int wt_int8_supported(void) { return 0; }
+int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale) {
+    (void)x; (void)channels; (void)height; (void)width; (void)q; (void)scale; return 0;
+}
+void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
+                     const int8_t *packed, const float *scales, int rows, float input_scale,
+                     int r0, int r1, long n, float *sums, long channel_stride) {
+    (void)q; (void)channel_groups; (void)plane_dwords; (void)row_length; (void)packed; (void)scales;
+    (void)rows; (void)input_scale; (void)r0; (void)r1; (void)n; (void)sums; (void)channel_stride;
+}
+
+#endif
