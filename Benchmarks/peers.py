@@ -255,8 +255,9 @@ def main():
     md += ["", "wingtrack per-stage time per frame (ms, with overlay; stages overlap on the pipeline's threads):", "",
            "| clip | decode | detector | CNN-6 | CNN-7 | draw | encode |", "|---|---:|---:|---:|---:|---:|---:|"] + stage_rows
     nn = json.loads(sh([BIN, "bench", "nn", "--json", "--seconds", "2"]).stdout)
+    f32 = f" (f32: {nn['cnn6_forward_ms_f32']:.2f} / {nn['cnn7_forward_ms_f32']:.2f} ms)" if nn['arithmetic'] == 'int8' else ""
     md += ["", f"Networks (`wingtrack bench nn`): CNN-6 forward {nn['cnn6_forward_ms']:.2f} ms, CNN-7 forward {nn['cnn7_forward_ms']:.2f} ms "
-           f"(batch 1, one thread); training {nn['cnn6_train_samples_per_s']:.0f} / {nn['cnn7_train_samples_per_s']:.1f} samples/s; "
+           f"(batch 1, one thread, {nn['arithmetic']}){f32}; training {nn['cnn6_train_samples_per_s']:.0f} / {nn['cnn7_train_samples_per_s']:.1f} samples/s; "
            f"SGEMM peak {nn['sgemm_peak_gflops']:.0f} GFLOP/s; core {nn['blas_core']}.", ""]
 
     # Accuracy on faces68 val, identical starting boxes.

@@ -10,20 +10,22 @@ extension Conv2D {
     /// Batch 1, inference only: this convolution and a 2×2 stride-2 max-pool after it in one pass, each
     /// slice of output rows pooled while it is still in cache. Bit for bit what `forward` and then
     /// `MaxPool2D(kernel: 2, stride: 2).forward` give: adding the bias and the ReLU are monotone, so
-    /// they commute with the maximum. Keeps nothing for `backward`.
+    /// they commute with the maximum. Keeps nothing for `backward`. With `Int8Arithmetic.enabled`,
+    /// layers that qualify (`usesInt8`) compute in 8-bit integers instead (inference only: `forward`
+    /// stays f32 for training and the gradient checks).
     public func forwardPooled(_ x: Tensor) -> Tensor {
         precondition(x.batch == 1, "\(name): forwardPooled takes one image, got \(x.shape)")
         input = Tensor(zeros: [0])
         let g = geometry(x.shape)
         var y = pooledOutputs.next([1, outChannels, g.outHeight / 2, g.outWidth / 2])
-        y.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: true) }
+        y.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: true, integer: Int8Arithmetic.enabled) }
         pooledOutputs.keep(y)
         return y
     }
 
     /// Writes the output of the single image `x` into `y` (`[Cout, outH, outW]`, or with `pooled`
-    /// `[Cout, ⌊outH/2⌋, ⌊outW/2⌋]`).
-    func forwardBatchOne(_ x: Tensor, _ g: ConvGeometry, into y: UnsafeMutablePointer<Float>, pooled: Bool) {
+    /// `[Cout, ⌊outH/2⌋, ⌊outW/2⌋]`); with `integer`, in 8-bit integers when the layer qualifies.
+    func forwardBatchOne(_ x: Tensor, _ g: ConvGeometry, into y: UnsafeMutablePointer<Float>, pooled: Bool, integer: Bool = false) {
         let (H, O) = (g.outHeight, outChannels)
         let byRows = g.positions > O && H >= 4
         let rowCut = 2 * (H / 4), channelCut = O / 2
@@ -36,7 +38,7 @@ extension Conv2D {
                     self.split.run({ part(0..<channelCut, 0..<H) }, { part(channelCut..<O, 0..<H) })
                 }
             }
-            if usesInt8(g), int8(x, g, out) {
+            if integer, usesInt8(g), int8(x, g, out) {
                 return
             } else if usesShiftedProducts(g) {
                 shiftedProducts(x, g, out, halves)

@@ -13,7 +13,8 @@ public enum Int8Arithmetic {
     /// Whether this CPU runs the kernels (AVX-512 F/BW/VL/DQ with VNNI).
     public static let supported = wt_int8_supported() != 0
 
-    /// On by default where supported; off, the layers use the f32 paths (`--precision f32`).
+    /// Whether inference (`Sequential.predict`) uses them: on by default where supported; off, the
+    /// layers use the f32 paths (`--precision f32`). Training's `forward` always computes in f32.
     nonisolated(unsafe) public static var enabled = supported
 
     /// One line for `info --blas`, `bench nn` and the outputs' settings.
@@ -47,7 +48,7 @@ extension Conv2D {
     /// 3×3, stride 1, padding 1, at least 16 input channels in groups of four, output channels in
     /// halves of whole blocks of eight, with the kernels supported and on.
     func usesInt8(_ g: ConvGeometry) -> Bool {
-        Int8Arithmetic.enabled && kernel == 3 && stride == 1 && padding == 1
+        Int8Arithmetic.supported && kernel == 3 && stride == 1 && padding == 1
             && inChannels >= 16 && inChannels % 4 == 0 && outChannels % 16 == 0
     }
 

@@ -5,6 +5,11 @@ public struct NetworkBenchmark: Codable, Sendable {
     public var blas_core: String
     /// Whether the batch-1 passes ran wingtrack's own AVX-512 kernels (`OwnKernels`).
     public var own_kernels: Bool
+    /// The arithmetic of the batch-1 passes timed in `cnn6_forward_ms` … : "int8" or "f32" (`Int8Arithmetic`).
+    public var arithmetic: String
+    /// The same passes in f32 (equal to the above when `arithmetic` is "f32").
+    public var cnn6_forward_ms_f32: Double
+    public var cnn7_forward_ms_f32: Double
     public var sgemm_peak_gflops: Double
     public var sgemm_peak_gflops_1thread: Double
     public var cnn6_forward_ms: Double
@@ -34,6 +39,11 @@ public struct NetworkBenchmark: Codable, Sendable {
         BLAS.threads = 1
         let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
         let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
+        let integer = Int8Arithmetic.enabled
+        Int8Arithmetic.enabled = false
+        let f6f = integer ? forwardTime(.cnn6, seconds: secondsPerItem).0 : f6
+        let f7f = integer ? forwardTime(.cnn7, seconds: secondsPerItem).0 : f7
+        Int8Arithmetic.enabled = integer
         let helper = ForwardSplit(helperThread: true)
         let (f6p, l6p) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
         let (f7p, l7p) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
@@ -46,7 +56,8 @@ public struct NetworkBenchmark: Codable, Sendable {
         let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
         let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
-        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
+        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, arithmetic: integer ? "int8" : "f32",
+                                cnn6_forward_ms_f32: f6f, cnn7_forward_ms_f32: f7f, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
                                 cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
                                 cnn6_forward_ms_2threads: f6p, cnn7_forward_ms_2threads: f7p,
@@ -59,13 +70,16 @@ public struct NetworkBenchmark: Codable, Sendable {
     public var table: String {
         var s = "OpenBLAS core: \(blas_core); cores: \(threads); own batch-1 kernels: \(own_kernels ? "AVX-512" : "off")\n"
         s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
-        s += String(format: "CNN-6 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn6_forward_ms, cnn6_forward_gflops)
-        s += String(format: "CNN-7 forward, batch 1, 1 thread: %.2f ms (%.0f GFLOP/s)\n", cnn7_forward_ms, cnn7_forward_gflops)
-        s += String(format: "forward, batch 1, halves on 2 threads: CNN-6 %.2f ms, CNN-7 %.2f ms\n", cnn6_forward_ms_2threads, cnn7_forward_ms_2threads)
+        s += "inference arithmetic: \(arithmetic)\(arithmetic == "int8" ? " (each forward also timed in f32)" : "")\n"
+        for (net, ms, gflops, f32) in [("CNN-6", cnn6_forward_ms, cnn6_forward_gflops, cnn6_forward_ms_f32), ("CNN-7", cnn7_forward_ms, cnn7_forward_gflops, cnn7_forward_ms_f32)] {
+            s += String(format: "%@ forward, batch 1, 1 thread: %.2f ms %@ (%.0f GOP/s)", net, ms, arithmetic, gflops)
+            s += arithmetic == "int8" ? String(format: "; f32 %.2f ms\n", f32) : "\n"
+        }
+        s += String(format: "forward, batch 1, halves on 2 threads (%@): CNN-6 %.2f ms, CNN-7 %.2f ms\n", arithmetic, cnn6_forward_ms_2threads, cnn7_forward_ms_2threads)
         s += String(format: "CNN-6 training, batch 64, %d threads: %.0f samples/s (%.0f GFLOP/s)\n", threads, cnn6_train_samples_per_s, cnn6_train_gflops)
         s += String(format: "CNN-7 training, batch 64, %d threads: %.1f samples/s (%.0f GFLOP/s)\n", threads, cnn7_train_samples_per_s, cnn7_train_gflops)
         for net in ["cnn6", "cnn7"] {
-            s += "\(net) per layer (ms): " + (layers[net] ?? []).filter { $0.ms >= 0.005 }.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", ") + "\n"
+            s += "\(net) per layer, f32 (ms): " + (layers[net] ?? []).filter { $0.ms >= 0.005 }.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", ") + "\n"
         }
         return s
     }
@@ -85,8 +99,8 @@ public struct NetworkBenchmark: Codable, Sendable {
         return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(t0) / 1e9
     }
 
-    /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling)
-    /// and mean per-layer times of `forward` layer by layer, at batch 1 (BLAS on one thread; the
+    /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling,
+    /// in the arithmetic of `Int8Arithmetic.enabled`) and mean per-layer times of `forward` (f32) layer by layer, at batch 1 (BLAS on one thread; the
     /// layers' halves on `split`). The weights are rounded to half floats, as the shipped models store
     /// them, so the layers take the paths they take when tracking (`HalfWeightMatrix`).
     static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {

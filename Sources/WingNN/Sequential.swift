@@ -14,7 +14,9 @@ public final class Sequential {
     }
 
     /// Inference: the values of `forward`, bit for bit, with each convolution and the 2×2 stride-2
-    /// max-pool after it fused at batch 1 (`Conv2D.forwardPooled`). Keeps nothing for `backward`.
+    /// max-pool after it fused at batch 1 (`Conv2D.forwardPooled`); with `Int8Arithmetic.enabled`
+    /// the fused convolutions that qualify compute in 8-bit integers instead (close to, not equal
+    /// to, `forward`). Keeps nothing for `backward`.
     public func predict(_ x: Tensor) -> Tensor {
         var h = x
         var i = 0

@@ -21,6 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Keep the clips and the track outputs of video in this folder (default: a temporary folder, removed).") var keep: String?
     @OptionGroup(title: "Tracker options (video), as for track") var tracking: TrackingOptions
     @OptionGroup(title: "Overlay encoding (video), as for track") var overlay: OverlayOptions
+    @OptionGroup var arithmetic: PrecisionOption
 
     func validate() throws {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
@@ -38,6 +39,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        arithmetic.apply()
         var report = Report()
         if what != .video { report.nn = NetworkBenchmark.run(secondsPerItem: seconds) }
         if what != .nn { (report.video, report.videoSetup) = try runVideo() }

@@ -32,6 +32,7 @@ struct EvaluateCommand: ParsableCommand {
     var featureDraws = 1
     @Option(name: .customLong("compare"), help: ArgumentHelp("Instead of the models folder, evaluate these CNN-6 weight files alone, side by side, from the same boxes (repeatable; e.g. --compare wing=runs/a/best.wtm). Table, JSON (keyed by label) and SVG list them in order.", valueName: "label=file"))
     var compare: [String] = []
+    @OptionGroup var arithmetic: PrecisionOption
 
     /// `--compare` as (label, file) pairs; nil for a malformed one.
     var comparisons: [(label: String, file: String)?] {
@@ -52,6 +53,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        arithmetic.apply()
         BLAS.threads = 1
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split])
         func boxFor(_ i: Int) -> Box { EvaluationBox.detectorLike(ds.records[i].landmarks, seed: seed &+ UInt64(i), jitter: jitter) }
@@ -160,7 +162,7 @@ struct EvaluateCommand: ParsableCommand {
         } else {
             print(EvaluationReport.markdownHeader)
             for r in reports { r.markdownRows().forEach { print($0) } }
-            print(String(format: "(%d faces of split '%@', %.1f s)", ds.count, split, seconds))
+            print(String(format: "(%d faces of split '%@', %.1f s, %@ arithmetic)", ds.count, split, seconds, Int8Arithmetic.enabled ? "int8" : "f32"))
         }
         if let report {
             let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"

@@ -31,6 +31,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     @Option(help: "Face-free frames in the middle of every clip (0 = none).") var gap = 0
     @Option(help: "Faces per clip: 1, or 2 side by side (tracked with --max-faces 2).") var faces = 1
     @OptionGroup var tracking: TrackingOptions
+    @OptionGroup var arithmetic: PrecisionOption
     @Option(help: "Keep the generated clips and their ground truth in this folder.") var keep: String?
     @Option(help: "Seed of backgrounds and still-image box perturbations.") var seed: UInt64 = 7
     @Flag(help: "JSON output.") var json = false
@@ -72,6 +73,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     }
 
     func run() throws {
+        arithmetic.apply()
         BLAS.threads = 1
         let srcs = sources.map { Set($0.split(separator: ",").map(String.init)) }
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], sources: srcs)
@@ -220,7 +222,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.trackingFps = Double(report.frames) / trackSeconds
         report.facesPerClip = faces
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
-                           "stages": localizer.networks]) { a, _ in a }
+                           "stages": localizer.networks, "precision": Int8Arithmetic.enabled ? "int8" : "f32"]) { a, _ in a }
         report.settings["paired_frames"] = "\(MultiFaceTracker.framesPerStep(maxFaces: faces, options: options) == 2)"
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))
@@ -229,10 +231,10 @@ struct EvaluateTrackingCommand: ParsableCommand {
             print(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             print(String(format: """
-                %d clips × %d frames (%@, roll ±%.0f°, %@, stage1 %@, smooth %@, threshold %@, flip-average %@, paired frames %@)
+                %d clips × %d frames (%@, roll ±%.0f°, %@ in %@, stage1 %@, smooth %@, threshold %@, flip-average %@, paired frames %@)
                 success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
                 jitter %.4f, of the error %.4f (ground truth's own %.4f) · %@ · %.1f fps tracking
-                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!, report.settings["paired_frames"]!,
+                """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["precision"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!, report.settings["paired_frames"]!,
                 100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
             if faces == 2 {

@@ -39,6 +39,7 @@ struct FitPoseCommand: ParsableCommand {
     }
 
     func run() throws {
+        Int8Arithmetic.enabled = false   // the fitted file must not depend on this CPU
         BLAS.threads = 1
         let dir = URL(fileURLWithPath: data)
         let modelsURL = ModelsLocation.resolve(models)

@@ -27,7 +27,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        if blas || verbose { print(BLASRuntime.explanation()); print(OwnKernels.explanation()) }
+        if blas || verbose { print(BLASRuntime.explanation()); print(OwnKernels.explanation()); print("inference arithmetic: " + Int8Arithmetic.explanation()) }
         var failed = 0
         for path in videos {
             do {

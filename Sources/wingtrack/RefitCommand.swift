@@ -34,6 +34,7 @@ struct RefitCommand: ParsableCommand {
     }
 
     func run() throws {
+        Int8Arithmetic.enabled = false   // the refitted file must not depend on this CPU
         BLAS.threads = 1
         let target = try ModelFile.load(URL(fileURLWithPath: model))
         let spec = target.header.spec

@@ -27,6 +27,7 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "With --max-faces above 1: while a face id has no face, look for a new one on frames 0, 1, 2, 4, 8, … of its wait, then on every N-th frame (frontal faces only; one such search of a 1280×720 frame takes about 40 ms).")
     var newFaceInterval = 30
     @OptionGroup var overlay: OverlayOptions
+    @OptionGroup var arithmetic: PrecisionOption
     @Option(help: "Process only shard i of n (1-based), e.g. 2/8: a deterministic slice of the sorted inputs.") var shard: String?
     @Flag(help: "Skip inputs whose outputs are already complete.") var resume = false
     @Option(help: "Videos processed at the same time, each with its own decode, track and encode threads (default: the number of CPU cores, at most the number of inputs).")
@@ -84,6 +85,7 @@ struct TrackCommand: ParsableCommand {
     }
 
     func run() throws {
+        arithmetic.apply()
         BLAS.threads = 1
         var urls = try expandInputs()
         var names = TrackCommand.outputNames(urls)

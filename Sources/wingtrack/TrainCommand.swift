@@ -62,6 +62,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        Int8Arithmetic.enabled = false   // validation, and so the chosen checkpoint, must not depend on this CPU
         let dataURL = URL(fileURLWithPath: data)
         let outURL = URL(fileURLWithPath: out)
         let lossValue: LandmarkLoss = switch loss {
