@@ -60,7 +60,7 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(rep.stderr.contains("--repeat-source '\(bad)'"), rep.stderr)
         }
         for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52"), ("--overlay-threads", "-1"), ("--max-faces", "0"), ("--max-faces", "17"),
-                              ("--new-face-interval", "0")] {
+                              ("--new-face-interval", "0"), ("--precision", "int4")] {
             let bad = try run(["track", "x.mp4", flag, value])
             XCTAssertEqual(bad.status, 2, flag)
             XCTAssertTrue(bad.stderr.contains(flag), bad.stderr)

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TestSupport
 import MediaIO
+import WingNN
 
 /// The `track` command's output contract, on the built binary with the shipped models.
 final class TrackCommandTests: XCTestCase {
@@ -75,6 +76,35 @@ final class TrackCommandTests: XCTestCase {
             XCTAssertEqual(json["networks"] as? String, expected, "\(flags)")
             XCTAssertEqual((json["settings"] as? [String: String])?["stage1"], "every-frame")
         }
+    }
+
+    /// `--precision`: NAME.json records the arithmetic (int8 by default where the CPU has VNNI, else
+    /// f32), and the landmarks of both agree to a fraction of a pixel on the sample's frames.
+    func testPrecisionIsRecordedAndBothArithmeticsAgree() throws {
+        let dir = try temporaryDirectory(self)
+        let clip = dir.appendingPathComponent("clip.mp4")
+        try shortClip(clip, frames: 30)
+        var points: [String: [Double]] = [:]
+        for flags in [[], ["--precision", "f32"]] {
+            let out = dir.appendingPathComponent("out\(flags.count)")
+            let r = try WingtrackBinary.run(["track", clip.path, "-o", out.path, "--no-video"] + flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
+            let precision = (json["settings"] as? [String: String])?["precision"]
+            XCTAssertEqual(precision, flags.isEmpty && Int8Arithmetic.supported ? "int8" : "f32", "\(flags)")
+            let rows = try csvLines(out.appendingPathComponent("clip.csv")).dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            XCTAssertEqual(rows.count, 30)
+            XCTAssertTrue(rows.allSatisfy { $0[4] == "1" }, "every frame of the sample is tracked")
+            points[precision ?? "?"] = rows.flatMap { $0[5..<141].map { Double($0)! } }
+        }
+        guard Int8Arithmetic.supported else { return }
+        let (a, b) = (try XCTUnwrap(points["int8"]), try XCTUnwrap(points["f32"]))
+        let differences = zip(a, b).map { abs($0 - $1) }
+        XCTAssertGreaterThan(differences.max()!, 0, "int8 should not give f32's bits: is it running?")
+        // Measured 0.25 px on average, 1.8 px at most (2026-11-28); the accuracy on ground truth is
+        // unchanged (docs/performance.md). A wrong scale or tap would move points by many pixels.
+        XCTAssertLessThan(differences.reduce(0, +) / Double(differences.count), 0.5, "mean difference in px")
+        XCTAssertLessThan(differences.max()!, 3.0, "largest difference in px")
     }
 
     /// `--overlay-preset` and `--overlay-crf` reach the encoder: the same frames come out bigger with
