@@ -7,21 +7,28 @@ long wt_int8_plane_dwords(int height, int width) {
     return (used + 15) / 16 * 16;
 }
 
-long wt_int8_packed_bytes(int rows, int channels) { return 9L * channels * rows; }
+int wt_int8_groups(int channels) { return (channels + 3) / 4; }
 
-void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales) {
-    int groups = channels / 4;
+long wt_int8_packed_bytes(int rows, int channels) { return 36L * wt_int8_groups(channels) * rows; }
+
+void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums) {
+    int groups = wt_int8_groups(channels);
     long taps = 9L * channels;
+    memset(packed, 0, (size_t)wt_int8_packed_bytes(rows, channels));
     for (int r = 0; r < rows; r++) {
         float m = 0;
         for (long i = 0; i < taps; i++) m = fmaxf(m, fabsf(w[r * taps + i]));
         float s = m > 0 ? m / 127 : 1;
         scales[r] = s;
+        int32_t sum = 0;
         for (int c = 0; c < channels; c++)
             for (int t = 0; t < 9; t++) {
                 long v = lrintf(w[r * taps + c * 9 + t] / s);
-                packed[(((long)t * groups + c / 4) * rows + r) * 4 + c % 4] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+                int8_t b = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+                packed[((((long)(r / 8) * 9 + t) * groups + c / 4) * 8 + r % 8) * 4 + c % 4] = b;
+                sum += b;
             }
+        weight_sums[r] = sum;
     }
 }
 
@@ -42,7 +49,7 @@ int wt_int8_supported(void) {
     return f && dq && bw && vl && vnni;
 }
 
-TARGET int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale) {
+TARGET int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale, int *zero) {
     long count = (long)channels * height * width;
     __m512 mx = _mm512_setzero_ps(), mn = _mm512_setzero_ps();
     __mmask16 bad = 0;
@@ -57,26 +64,38 @@ TARGET int wt_int8_quantise(const float *x, int channels, int height, int width,
         if (isnan(x[i])) bad = 1;
         top = fmaxf(top, x[i]); bottom = fminf(bottom, x[i]);
     }
-    if (bad || bottom < 0 || !(top <= 3.0e38f)) return 0;
-    float s = top > 0 ? top / 255 : 1;
-    *scale = s;
-    __m512 inv = _mm512_set1_ps(top > 0 ? 255 / top : 1);
+    if (bad || !(top <= 3.0e38f) || !(bottom >= -3.0e38f)) return 0;
+    float hi = fmaxf(top, 0), lo = fminf(bottom, 0);
+    float s = hi > lo ? (hi - lo) / 255 : 1;
+    int z = (int)lrintf(-lo / s);
+    z = z < 0 ? 0 : z > 255 ? 255 : z;
+    *scale = s; *zero = z;
+    __m512 inv = _mm512_set1_ps(1 / s);
+    __m512i zv = _mm512_set1_epi32(z), lowest = _mm512_setzero_si512(), highest = _mm512_set1_epi32(255);
+    uint32_t pad = (uint32_t)z * 0x01010101u;
     int rowLength = width + 1;
-    long plane = wt_int8_plane_dwords(height, width);
-    for (int g = 0; g < channels / 4; g++) {
-        const float *c0 = x + (long)(4 * g) * height * width;
-        long cs = (long)height * width;
+    long plane = wt_int8_plane_dwords(height, width), cs = (long)height * width;
+    for (int g = 0; g < wt_int8_groups(channels); g++) {
+        uint32_t *p = q + g * plane;
+        // The padding: the leading dword, the rows above and below, each row's trailing dword.
+        p[0] = pad;
+        for (int i = 0; i < rowLength; i++) { p[1 + i] = pad; p[1 + (long)(height + 1) * rowLength + i] = pad; }
+        for (int y = 0; y < height; y++) p[1 + (long)(y + 1) * rowLength + width] = pad;
         for (int y = 0; y < height; y++) {
-            uint32_t *dst = q + g * plane + 1 + (long)(y + 1) * rowLength;
-            const float *src = c0 + (long)y * width;
+            uint32_t *dst = p + 1 + (long)(y + 1) * rowLength;
             for (int x0 = 0; x0 < width; x0 += 16) {
                 __mmask16 m = width - x0 >= 16 ? 0xffff : (__mmask16)((1u << (width - x0)) - 1);
-                __m512i b0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + x0), inv));
-                __m512i b1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + cs + x0), inv));
-                __m512i b2 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + 2 * cs + x0), inv));
-                __m512i b3 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + 3 * cs + x0), inv));
-                __m512i packed = _mm512_or_si512(_mm512_or_si512(b0, _mm512_slli_epi32(b1, 8)),
-                                                 _mm512_or_si512(_mm512_slli_epi32(b2, 16), _mm512_slli_epi32(b3, 24)));
+                __m512i packed = _mm512_setzero_si512();
+                for (int i = 0; i < 4; i++) {
+                    int c = 4 * g + i;
+                    __m512i b = zv;
+                    if (c < channels) {
+                        __m512 v = _mm512_maskz_loadu_ps(m, x + c * cs + (long)y * width + x0);
+                        b = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), zv);
+                        b = _mm512_min_epi32(_mm512_max_epi32(b, lowest), highest);
+                    }
+                    packed = _mm512_or_si512(packed, _mm512_slli_epi32(b, 8 * i));
+                }
                 _mm512_mask_storeu_epi32(dst + x0, m, packed);
             }
         }
@@ -86,16 +105,17 @@ TARGET int wt_int8_quantise(const float *x, int channels, int height, int width,
 
 /// An 8-row × NR-vector tile (NR·16 outputs from j0; the last vector's stores masked by `last`).
 static inline __attribute__((always_inline)) TARGET
-void tile(int NR, const uint32_t *q, int groups, long plane, int rowLength, const int32_t *w, int rows,
-          long j0, __mmask16 last, const float *rowScales, float inputScale, float *sums, long stride) {
+void tile(int NR, const uint32_t *q, int groups, long plane, int rowLength, const int32_t *w,
+          long j0, __mmask16 last, const float *rowScales, const int32_t *weightSums, int zero, float inputScale,
+          float *sums, long stride) {
     __m512i acc[8][3];
     for (int r = 0; r < 8; r++) for (int v = 0; v < NR; v++) acc[r][v] = _mm512_setzero_si512();
     for (int t = 0; t < 9; t++) {
         long off = j0 + (t / 3) * rowLength + t % 3;
-        const int32_t *wt = w + (long)t * groups * rows;
+        const int32_t *wt = w + (long)t * groups * 8;
         for (int g = 0; g < groups; g++) {
             const uint32_t *src = q + g * plane + off;
-            const int32_t *wg = wt + (long)g * rows;
+            const int32_t *wg = wt + (long)g * 8;
             __m512i x[3];
             for (int v = 0; v < NR; v++) x[v] = _mm512_loadu_si512(src + 16 * v);
             for (int r = 0; r < 8; r++) {
@@ -106,8 +126,9 @@ void tile(int NR, const uint32_t *q, int groups, long plane, int rowLength, cons
     }
     for (int r = 0; r < 8; r++) {
         __m512 s = _mm512_set1_ps(inputScale * rowScales[r]);
+        __m512i offset = _mm512_set1_epi32(zero * weightSums[r]);
         for (int v = 0; v < NR; v++) {
-            __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][v]), s);
+            __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], offset)), s);
             float *dst = sums + r * stride + j0 + 16 * v;
             if (v == NR - 1) _mm512_mask_storeu_ps(dst, last, o); else _mm512_storeu_ps(dst, o);
         }
@@ -115,19 +136,20 @@ void tile(int NR, const uint32_t *q, int groups, long plane, int rowLength, cons
 }
 
 TARGET void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
-                            const int8_t *packed, const float *scales, int rows, float input_scale,
-                            int r0, int r1, long n, float *sums, long channel_stride) {
+                            const int8_t *packed, const float *scales, const int32_t *weight_sums, int rows,
+                            float input_scale, int zero, int r0, int r1, long j_begin, long j_end, float *sums, long channel_stride) {
     const int32_t *w = (const int32_t *)packed;
+    if (r1 > rows) r1 = rows;
     for (int r = r0; r < r1; r += 8) {
-        float *out = sums + (long)(r - r0) * channel_stride;
-        for (long j0 = 0; j0 < n; j0 += 48) {
-            long left = n - j0;
+        float *out = sums + (long)(r - r0) * channel_stride - j_begin;
+        for (long j0 = j_begin; j0 < j_end; j0 += 48) {
+            long left = j_end - j0;
             int vectors = left >= 48 ? 3 : (int)((left + 15) / 16);
             long tail = left - 16L * (vectors - 1);
             __mmask16 last = tail >= 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
-            if (vectors == 3) tile(3, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
-            else if (vectors == 2) tile(2, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
-            else tile(1, q, channel_groups, plane_dwords, row_length, w + r, rows, j0, last, scales + r, input_scale, out, channel_stride);
+            if (vectors == 3) tile(3, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
+            else if (vectors == 2) tile(2, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
+            else tile(1, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
         }
     }
 }
@@ -135,14 +157,14 @@ TARGET void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dw
 #else
 
 int wt_int8_supported(void) { return 0; }
-int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale) {
-    (void)x; (void)channels; (void)height; (void)width; (void)q; (void)scale; return 0;
+int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale, int *zero) {
+    (void)x; (void)channels; (void)height; (void)width; (void)q; (void)scale; (void)zero; return 0;
 }
 void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
-                     const int8_t *packed, const float *scales, int rows, float input_scale,
-                     int r0, int r1, long n, float *sums, long channel_stride) {
-    (void)q; (void)channel_groups; (void)plane_dwords; (void)row_length; (void)packed; (void)scales;
-    (void)rows; (void)input_scale; (void)r0; (void)r1; (void)n; (void)sums; (void)channel_stride;
+                     const int8_t *packed, const float *scales, const int32_t *weight_sums, int rows,
+                     float input_scale, int zero, int r0, int r1, long j_begin, long j_end, float *sums, long channel_stride) {
+    (void)q; (void)channel_groups; (void)plane_dwords; (void)row_length; (void)packed; (void)scales; (void)weight_sums;
+    (void)rows; (void)input_scale; (void)zero; (void)r0; (void)r1; (void)j_begin; (void)j_end; (void)sums; (void)channel_stride;
 }
 
 #endif

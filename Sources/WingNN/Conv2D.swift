@@ -40,7 +40,6 @@ public final class Conv2D: Layer {
     /// The weights as signed bytes, and the input quantised to bytes, for the batch-1 int8 path.
     var int8Weights = Int8WeightCache()
     var int8Input: [UInt32] = []
-    var int8InputGeometry: ConvGeometry?
     /// Raw sums of a batch-1 forward pass before bias and ReLU (shifted products; im2col row slices).
     var sums: [Float] = []
     var sums2: [Float] = []

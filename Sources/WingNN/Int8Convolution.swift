@@ -1,14 +1,15 @@
 internal import CKernels
 
-/// Batch-1 inference in 8-bit integers: the 3×3 convolutions after the first (`wt_int8_conv3x3`).
+/// Batch-1 inference in 8-bit integers: the 3×3 stride-1 convolutions after the first
+/// (`wt_int8_conv3x3`).
 ///
-/// The input of such a layer (non-negative: it follows a ReLU) is quantised to unsigned bytes with
-/// one scale per image (its maximum ÷ 255), the weights to signed bytes with one scale per output
-/// channel (max |w| ÷ 127); the products are summed exactly in 32-bit integers and scaled back to
-/// f32, then the bias, ReLU and pooling run as on the f32 paths. AVX-512 VNNI does four byte
-/// products per lane and instruction. Measured on the val faces the landmarks move by a few
-/// hundredths of a pixel and the NME tables agree to ±0.03 points (docs/performance.md).
-/// An input with a negative or non-finite value keeps f32 for that pass.
+/// A layer's input is quantised to unsigned bytes with one scale and zero point per image (its
+/// range, including 0, in 255 steps; after a ReLU the zero point is 0), the weights to signed bytes
+/// with one scale per output channel (max |w| ÷ 127); the products are summed exactly in 32-bit
+/// integers and scaled back to f32, then the bias, ReLU and pooling run as on the f32 paths.
+/// AVX-512 VNNI does four byte products per lane and instruction. The tracking and evaluation
+/// figures stay the same (docs/performance.md). An input with a non-finite value keeps f32 for
+/// that pass.
 public enum Int8Arithmetic {
     /// Whether this CPU runs the kernels (AVX-512 F/BW/VL/DQ with VNNI).
     public static let supported = wt_int8_supported() != 0
@@ -19,7 +20,7 @@ public enum Int8Arithmetic {
 
     /// One line for `info --blas`, `bench nn` and the outputs' settings.
     public static func explanation() -> String {
-        if enabled { return "int8 (3×3 convolutions after the first in 8-bit integers, AVX-512 VNNI)" }
+        if enabled { return "int8 (3×3 convolutions in 8-bit integers, AVX-512 VNNI)" }
         return supported ? "f32 (int8 switched off)" : "f32 (this CPU has no AVX-512 VNNI)"
     }
 }
@@ -29,59 +30,69 @@ public enum Int8Arithmetic {
 struct Int8WeightCache {
     private(set) var packed: [Int8] = []
     private(set) var scales: [Float] = []
+    /// Σ of each output channel's byte weights (for the input's zero point).
+    private(set) var weightSums: [Int32] = []
     private var builtFor = -1
 
     mutating func update(_ p: Parameter, rows: Int, channels: Int) {
         guard builtFor != p.version || scales.count != rows else { return }
         packed = [Int8](repeating: 0, count: wt_int8_packed_bytes(Int32(rows), Int32(channels)))
         scales = [Float](repeating: 0, count: rows)
+        weightSums = [Int32](repeating: 0, count: rows)
         p.value.withUnsafeBufferPointer { wp in
         packed.withUnsafeMutableBufferPointer { pp in
         scales.withUnsafeMutableBufferPointer { sp in
-            wt_int8_pack_weights(wp.baseAddress!, Int32(rows), Int32(channels), pp.baseAddress!, sp.baseAddress!)
-        }}}
+        weightSums.withUnsafeMutableBufferPointer { ws in
+            wt_int8_pack_weights(wp.baseAddress!, Int32(rows), Int32(channels), pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+        }}}}
         builtFor = p.version
     }
 }
 
 extension Conv2D {
-    /// 3×3, stride 1, padding 1, at least 16 input channels in groups of four, output channels in
-    /// halves of whole blocks of eight, with the kernels supported and on.
+    /// 3×3, stride 1, padding 1, output channels in halves of whole blocks of eight, on a CPU with
+    /// the kernels; not the RGB first layer (more input channels than `directKernelMaxChannels`):
+    /// there emitting the outputs costs most, and 8 bits measured no faster than the direct kernel.
     func usesInt8(_ g: ConvGeometry) -> Bool {
-        Int8Arithmetic.supported && kernel == 3 && stride == 1 && padding == 1
-            && inChannels >= 16 && inChannels % 4 == 0 && outChannels % 16 == 0
+        Int8Arithmetic.supported && kernel == 3 && stride == 1 && padding == 1 && outChannels % 16 == 0
+            && inChannels > Conv2D.directKernelMaxChannels
     }
 
     /// The 8-bit pass of one image, its halves cut by output channels. Returns false, having written
-    /// nothing, when the input cannot be quantised (a negative or non-finite value).
+    /// nothing, when the input cannot be quantised (a non-finite value).
     func int8(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter) -> Bool {
         let (C, H, W, O) = (inChannels, g.height, g.width, outChannels)
         let plane = wt_int8_plane_dwords(Int32(H), Int32(W))
-        if int8InputGeometry != g {
-            int8Input = [UInt32](repeating: 0, count: C / 4 * plane)   // padding and slack stay zero from here on
-            int8InputGeometry = g
-        }
-        var scale: Float = 0
+        let groups = Int(wt_int8_groups(Int32(C)))
+        if int8Input.count != groups * plane { int8Input = [UInt32](repeating: 0, count: groups * plane) }
+        var scale: Float = 0, zero: Int32 = 0
         let quantised = x.data.withUnsafeBufferPointer { xp in
-            int8Input.withUnsafeMutableBufferPointer { wt_int8_quantise(xp.baseAddress!, Int32(C), Int32(H), Int32(W), $0.baseAddress!, &scale) }
+            int8Input.withUnsafeMutableBufferPointer { wt_int8_quantise(xp.baseAddress!, Int32(C), Int32(H), Int32(W), $0.baseAddress!, &scale, &zero) }
         }
         guard quantised != 0 else { return false }
         int8Weights.update(weight, rows: O, channels: C)
-        let rowLength = W + 1, n = (H - 1) * rowLength + W
-        Conv2D.grow(&sums, O * n)
+        // Row slices whose sums stay in a core's cache (L2), as the f32 paths do.
+        let rowLength = W + 1
+        let slice = max(2, min(H, Conv2D.sliceFloats / (O / 2 * rowLength) / 2 * 2))
+        Conv2D.grow(&sums, O * slice * rowLength)
         int8Input.withUnsafeBufferPointer { qp in
         int8Weights.packed.withUnsafeBufferPointer { wp in
         int8Weights.scales.withUnsafeBufferPointer { sp in
+        int8Weights.weightSums.withUnsafeBufferPointer { wsp in
         sums.withUnsafeMutableBufferPointer { sump in
-            let (q, w, s, all) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, sump.baseAddress!)
+            let (q, w, s, ws, all) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!, sump.baseAddress!)
             let half: (Range<Int>) -> Void = { os in
-                let dst = all + os.lowerBound * n
-                wt_int8_conv3x3(q, Int32(C / 4), plane, Int32(rowLength), w, s, Int32(O), scale,
-                                Int32(os.lowerBound), Int32(os.upperBound), n, dst, n)
-                out.emit(os, 0..<H, sums: dst, channelStride: n, rowStride: rowLength)
+                let dst = all + os.lowerBound * slice * rowLength
+                for r0 in Swift.stride(from: 0, to: H, by: slice) {
+                    let rows = r0..<min(H, r0 + slice)
+                    let j0 = rows.lowerBound * rowLength, j1 = (rows.upperBound - 1) * rowLength + W
+                    wt_int8_conv3x3(q, Int32(groups), plane, Int32(rowLength), w, s, ws, Int32(O), scale, zero,
+                                    Int32(os.lowerBound), Int32(os.upperBound), j0, j1, dst, slice * rowLength)
+                    out.emit(os, rows, sums: dst, channelStride: slice * rowLength, rowStride: rowLength)
+                }
             }
             split.run({ half(0..<(O / 2)) }, { half((O / 2)..<O) })
-        }}}}
+        }}}}}
         return true
     }
 }

@@ -48,6 +48,10 @@ public struct NetworkBenchmark: Codable, Sendable {
         let (f6p, l6p) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
         let (f7p, l7p) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
         if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
+            for spec in [NetworkSpec.cnn6, .cnn7] {
+                print("\(spec.name) inference steps, 1 thread, \(integer ? "int8" : "f32") (ms): "
+                      + predictSteps(spec, seconds: secondsPerItem).map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
+            }
             for (net, l) in [("cnn6", l6p), ("cnn7", l7p)] {
                 print("\(net) per layer, halves on 2 threads (ms): " + l.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
             }
@@ -126,6 +130,34 @@ public struct NetworkBenchmark: Codable, Sendable {
         } while Date().timeIntervalSince(t0) < seconds || totals.count < 5
         totals.sort()
         return (totals[totals.count / 2], zip(net.layers, per).map { LayerTime(layer: $0.name, ms: $1 / Double(totals.count)) })
+    }
+
+    /// Mean time of each step of `predict` (a convolution fused with its pooling counts as one step,
+    /// named after the convolution) at batch 1 on one thread.
+    static func predictSteps(_ spec: NetworkSpec, seconds: Double) -> [LayerTime] {
+        let net = spec.build(seed: 3)
+        for p in net.parameters { p.value = p.value.map { Float(Float16($0)) } }
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        var totals: [String: Double] = [:], order: [String] = []
+        var runs = 0
+        let t0 = Date()
+        repeat {
+            var h = x, i = 0
+            while i < net.layers.count {
+                let a = DispatchTime.now().uptimeNanoseconds
+                let name = net.layers[i].name
+                if let conv = net.layers[i] as? Conv2D, i + 1 < net.layers.count, net.layers[i + 1] is MaxPool2D {
+                    h = conv.forwardPooled(h); i += 2
+                } else {
+                    h = net.layers[i].forward(h); i += 1
+                }
+                if runs == 0 { order.append(name) }
+                totals[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - a) / 1e6
+            }
+            runs += 1
+        } while Date().timeIntervalSince(t0) < seconds || runs < 5
+        return order.map { LayerTime(layer: $0, ms: totals[$0]! / Double(runs)) }
     }
 
     /// Samples per second of forward + backward + SGD step at batch 64, the way `wingtrack train`

@@ -12,10 +12,11 @@ final class Int8ConvolutionTests: XCTestCase {
 
     override func tearDown() { Int8Arithmetic.enabled = Int8Arithmetic.supported }
 
-    /// A non-negative input (as after a ReLU), a few exact zeros among it.
-    func activations(_ c: Int, _ h: Int, _ w: Int, seed: UInt64) -> Tensor {
+    /// A non-negative input (as after a ReLU), a few exact zeros among it; or with `signed`, values
+    /// of both signs (a zero point other than 0).
+    func activations(_ c: Int, _ h: Int, _ w: Int, seed: UInt64, signed: Bool = false) -> Tensor {
         var rng = SeededGenerator(seed: seed)
-        return Tensor(shape: [1, c, h, w], data: (0..<(c * h * w)).map { _ in max(0, Float.random(in: -0.2...3, using: &rng)) })
+        return Tensor(shape: [1, c, h, w], data: (0..<(c * h * w)).map { _ in signed ? Float.random(in: -1...2.5, using: &rng) : max(0, Float.random(in: -0.2...3, using: &rng)) })
     }
 
     func layer(_ c: Int, _ o: Int, seed: UInt64) -> Conv2D {
@@ -25,13 +26,14 @@ final class Int8ConvolutionTests: XCTestCase {
         return conv
     }
 
-    /// The quantised layer by plain loops: bytes as the header states them, exact integer sums,
-    /// scaled, + bias, ReLU, 2×2 max-pool.
+    /// The quantised layer by plain loops: bytes as the header states them (the input's zero point
+    /// subtracted, so the padding counts 0), exact integer sums, scaled, + bias, ReLU, 2×2 max-pool.
     func reference(_ conv: Conv2D, _ x: Tensor) -> Tensor {
         let (C, H, W, O) = (conv.inChannels, x.shape[2], x.shape[3], conv.outChannels)
-        let top = x.data.max()!
-        let inputScale = top > 0 ? top / 255 : 1, inverse: Float = top > 0 ? 255 / top : 1
-        let qx = x.data.map { Int(($0 * inverse).rounded(.toNearestOrEven)) }
+        let (hi, lo) = (max(0, x.data.max()!), min(0, x.data.min()!))
+        let inputScale = hi > lo ? (hi - lo) / 255 : 1, inverse = 1 / inputScale
+        let zero = Int((-lo / inputScale).rounded(.toNearestOrEven))
+        let qx = x.data.map { min(255, max(0, Int(($0 * inverse).rounded(.toNearestOrEven)) + zero)) - zero }
         let taps = C * 9
         var sums = Tensor(zeros: [1, O, H, W])
         for o in 0..<O {
@@ -52,14 +54,16 @@ final class Int8ConvolutionTests: XCTestCase {
         return NaiveReference.maxPool(sums, kernel: 2, stride: 2)
     }
 
-    /// Shapes with input channels of one to many groups of four, output channels of one to several
-    /// blocks of eight per half, rows narrower and wider than a 16-lane vector, odd sizes (pooling
-    /// drops the last row and column) and sizes whose outputs end inside a vector.
+    /// Shapes with input channels of one to many groups of four (and a last group part full),
+    /// output channels of one to several blocks of eight per half, rows narrower and wider than a
+    /// 16-lane vector and than a row slice, odd sizes (pooling drops the last row and column), sizes
+    /// whose outputs end inside a vector; inputs after a ReLU and of both signs.
     func testSumsAreTheExactIntegerSumsOfTheQuantisedLayer() {
-        let cases = [(16, 16, 8, 8), (20, 32, 5, 7), (64, 16, 16, 16), (16, 48, 33, 31), (32, 64, 4, 4), (128, 32, 2, 3), (16, 16, 64, 64)]
+        let cases = [(16, 16, 8, 8), (20, 32, 5, 7), (64, 16, 16, 16), (16, 48, 33, 31), (32, 64, 4, 4), (128, 32, 2, 3), (16, 16, 64, 64),
+                     (18, 16, 6, 6), (5, 32, 130, 9)]
         for (i, (c, o, h, w)) in cases.enumerated() {
             let conv = layer(c, o, seed: UInt64(i))
-            let x = activations(c, h, w, seed: UInt64(50 + i))
+            let x = activations(c, h, w, seed: UInt64(50 + i), signed: i % 3 == 1)
             XCTAssertTrue(conv.usesInt8(conv.geometry(x.shape)), "case \(i) must take the int8 path")
             let y = conv.forwardPooled(x)
             let ref = reference(conv, x)
@@ -92,40 +96,43 @@ final class Int8ConvolutionTests: XCTestCase {
         XCTAssertEqual(conv.forwardPooled(x).data, serial)
     }
 
-    /// An input with a negative value cannot be quantised to unsigned bytes: that pass is f32, bit
-    /// for bit; switched off, every pass is f32; training's `forward` is always f32.
+    /// An input with a value that is not finite cannot be quantised: that pass is f32, bit for bit;
+    /// switched off, every pass is f32; training's `forward` is always f32.
     func testFallsBackToF32() {
         let conv = layer(16, 16, seed: 13)
         var x = activations(16, 8, 8, seed: 14)
-        x.data[77] = -0.5
-        let pooledF32 = { () -> [Float] in
+        x.data[77] = .infinity
+        let pooledF32 = { () -> [UInt32] in
             let on = Int8Arithmetic.enabled
             Int8Arithmetic.enabled = false
             defer { Int8Arithmetic.enabled = on }
-            return conv.forwardPooled(x).data
+            return conv.forwardPooled(x).data.map(\.bitPattern)
         }
-        XCTAssertEqual(conv.forwardPooled(x).data, pooledF32(), "a negative input must keep f32")
+        XCTAssertEqual(conv.forwardPooled(x).data.map(\.bitPattern), pooledF32(), "an infinite input must keep f32")
+        x.data[77] = .nan
+        XCTAssertEqual(conv.forwardPooled(x).data.map(\.bitPattern), pooledF32(), "a NaN input must keep f32")
         x.data[77] = 0.5
-        XCTAssertNotEqual(conv.forwardPooled(x).data, pooledF32(), "a non-negative input takes the int8 path")
+        XCTAssertNotEqual(conv.forwardPooled(x).data.map(\.bitPattern), pooledF32(), "a finite input takes the int8 path")
         let forward = conv.forward(x).data
         Int8Arithmetic.enabled = false
         XCTAssertEqual(conv.forward(x).data, forward, "forward (training) must be f32 whatever the switch")
         XCTAssertEqual(NaiveReference.maxPool(conv.forward(x), kernel: 2, stride: 2).data, conv.forwardPooled(x).data)
     }
 
-    /// Layers the kernel does not take: the RGB first layer (3 channels), channels not in groups of
-    /// four, output channels that do not split into blocks of eight, other kernels and strides.
+    /// Layers the kernel does not take: the RGB first layer (3 channels, the direct kernel's),
+    /// output channels that do not split into blocks of eight, other kernels and strides.
     func testOnlyQualifyingLayersTakeThePath() {
         var rng = SeededGenerator(seed: 1)
         let g = { (c: Conv2D) in c.geometry([1, c.inChannels, 8, 8]) }
-        XCTAssertFalse(Conv2D(name: "a", inChannels: 3, outChannels: 64, rng: &rng).usesInt8(g(Conv2D(name: "a", inChannels: 3, outChannels: 64, rng: &rng))))
-        for c in [Conv2D(name: "b", inChannels: 18, outChannels: 16, rng: &rng), Conv2D(name: "c", inChannels: 16, outChannels: 24, rng: &rng),
-                  Conv2D(name: "d", inChannels: 16, outChannels: 16, kernel: 5, padding: 2, rng: &rng),
-                  Conv2D(name: "e", inChannels: 16, outChannels: 16, stride: 2, rng: &rng), Conv2D(name: "f", inChannels: 12, outChannels: 16, rng: &rng)] {
+        for c in [Conv2D(name: "rgb", inChannels: 3, outChannels: 64, rng: &rng), Conv2D(name: "out24", inChannels: 16, outChannels: 24, rng: &rng),
+                  Conv2D(name: "5x5", inChannels: 16, outChannels: 16, kernel: 5, padding: 2, rng: &rng),
+                  Conv2D(name: "stride2", inChannels: 16, outChannels: 16, stride: 2, rng: &rng)] {
             XCTAssertFalse(c.usesInt8(g(c)), c.name)
         }
-        let yes = Conv2D(name: "g", inChannels: 64, outChannels: 128, rng: &rng)
-        XCTAssertTrue(yes.usesInt8(g(yes)))
+        for c in [Conv2D(name: "64", inChannels: 64, outChannels: 128, rng: &rng), Conv2D(name: "18", inChannels: 18, outChannels: 16, rng: &rng),
+                  Conv2D(name: "5", inChannels: 5, outChannels: 32, rng: &rng)] {
+            XCTAssertTrue(c.usesInt8(g(c)), c.name)
+        }
     }
 
     /// CNN-7 as built (random He weights rounded to half floats, as shipped): every layer after the

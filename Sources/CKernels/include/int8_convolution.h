@@ -1,15 +1,18 @@
 // Part of CKernels, wingtrack's own numeric kernels behind the C wall (only WingNN imports them).
 // A 3×3, stride-1, zero-padded convolution in 8-bit integers for batch-1 inference: the input
-// (non-negative, after a ReLU) quantised to unsigned bytes with one scale per image, the weights to
-// signed bytes with one scale per output channel, products summed exactly in 32-bit integers by
-// AVX-512 VNNI (`vpdpbusd`, four byte products per lane and instruction: four times the
-// multiply-adds of f32 FMA per instruction), then scaled back to f32.
+// quantised to unsigned bytes with one scale and zero point per image (the zero point is 0 for a
+// non-negative input, e.g. after a ReLU), the weights to signed bytes with one scale per output
+// channel, products summed exactly in 32-bit integers by AVX-512 VNNI (`vpdpbusd`, four byte
+// products per lane and instruction: four times the multiply-adds of f32 FMA per instruction),
+// then scaled back to f32.
 //
 // Layout of the quantised input, without unfolding: per group of four channels a plane of
 // (H + 2) rows of W + 1 dwords (the row, then one zero: a row's trailing zero is also the next
-// row's left padding) after one leading zero dword, then zero slack; dword byte i is channel
-// 4·group + i. Output j = y·(W + 1) + x then reads tap (ky, kx) at plane dword j + ky·(W + 1) + kx,
-// and 16 outputs are one 64-byte load (the shifted-product layout of Conv2D, in bytes).
+// row's left padding) after one leading padding dword, then slack; dword byte i is channel
+// 4·group + i (channels past the last hold the zero point, and their weights are 0). The padding
+// holds the zero point, i.e. the value 0. Output j = y·(W + 1) + x then reads tap (ky, kx) at plane
+// dword j + ky·(W + 1) + kx, and 16 outputs are one 64-byte load (the shifted-product layout of
+// Conv2D, in bytes).
 #ifndef WINGTRACK_INT8_CONVOLUTION_H
 #define WINGTRACK_INT8_CONVOLUTION_H
 
@@ -22,27 +25,36 @@ int wt_int8_supported(void);
 /// padded rows, slack for the last 64-byte loads), a multiple of 16.
 long wt_int8_plane_dwords(int height, int width);
 
-/// Quantises `x` [channels][height][width] (channels a multiple of 4) into `q`
-/// (channels/4 planes of wt_int8_plane_dwords, whose padding and slack the caller keeps zero):
-/// q = round(x / scale) with scale = max(x) / 255 (1 when the maximum is 0), written to *scale.
-/// Returns 0, writing nothing, when some value is negative or not finite (the caller then uses f32).
-int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale);
+/// Channel groups (of four, the last one padded) of `channels` inputs.
+int wt_int8_groups(int channels);
 
-/// Bytes `wt_int8_pack_weights` writes for `rows` outputs of `channels` inputs.
+/// Quantises `x` [channels][height][width] into `q` (wt_int8_groups planes of
+/// wt_int8_plane_dwords; the slack is read only for outputs that are dropped): with
+/// lo = min(0, min x), hi = max(0, max x), scale = (hi − lo) / 255 (1 when both are 0) and
+/// zero = round(−lo / scale), q = clamp(round(x / scale) + zero, 0, 255); the padding is set to
+/// `zero`. Writes *scale and *zero. Returns 0, writing nothing, when some value is not finite
+/// (the caller then uses f32).
+int wt_int8_quantise(const float *x, int channels, int height, int width, uint32_t *q, float *scale, int *zero);
+
+/// Bytes `wt_int8_pack_weights` writes for `rows` outputs (a multiple of 8) of `channels` inputs.
 long wt_int8_packed_bytes(int rows, int channels);
 
-/// Packs f32 weights [rows][channels][3][3] (channels a multiple of 4) as signed bytes, dword
-/// (tap t = 3·ky + kx, group g, row r) at [(t·channels/4 + g)·rows + r], byte i channel 4g + i,
-/// w8 = round(w / scales[r]) with scales[r] = max_i |w[r, i]| / 127 (1 for an all-zero row).
-void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales);
+/// Packs f32 weights [rows][channels][3][3] (rows a multiple of 8) as signed bytes, dword (tap
+/// t = 3·ky + kx, group g, row r) at [((r / 8)·9·groups + t·groups + g)·8 + r mod 8] (each block
+/// of eight rows one sequential stream), byte i channel 4g + i (0 past the last channel),
+/// w8 = round(w / scales[r]) with scales[r] = max_i |w[r, i]| / 127 (1 for an all-zero row), and
+/// weight_sums[r] = Σ_i w8[r, i] (for the zero point).
+void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums);
 
-/// Raw sums (no bias) for output channels [r0, r1) (multiples of 8) and outputs j in [0, n):
-///   sums[(r − r0)·channel_stride + j] = input_scale · scales[r] · Σ_{t, c} w8[r, c, t] · q(c, j + off_t)
-/// with off_t = ky·row_length + kx, row_length = W + 1, n = (H − 1)·(W + 1) + W. The integer sums
+/// Raw sums (no bias) for output channels [r0, r1) (multiples of 8) and outputs j in [j0, j1)
+/// (within [0, n), n = (H − 1)·(W + 1) + W):
+///   sums[(r − r0)·channel_stride + j − j0]
+///     = input_scale · scales[r] · (Σ_{t, c} w8[r, c, t] · q(c, j + off_t) − zero · weight_sums[r])
+/// with off_t = ky·row_length + kx, row_length = W + 1. The integer sums
 /// are exact, so any cut of the rows across threads gives the same bits. Requires
 /// `wt_int8_supported`.
 void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
-                     const int8_t *packed, const float *scales, int rows, float input_scale,
-                     int r0, int r1, long n, float *sums, long channel_stride);
+                     const int8_t *packed, const float *scales, const int32_t *weight_sums, int rows,
+                     float input_scale, int zero, int r0, int r1, long j0, long j1, float *sums, long channel_stride);
 
 #endif
