@@ -18,13 +18,16 @@ public final class VideoWriter {
         /// One of `VideoWriter.x264Presets`; faster presets encode with less CPU into bigger files.
         public var preset: String = "veryfast"
         /// Encoder threads: 0 = FFmpeg chooses (all cores); nil = one thread for frames of up to
-        /// 1280×720 pixels, FFmpeg's choice above. On two cores beside the tracker's networks, one
-        /// thread measured fastest up to 720p and FFmpeg's choice at 1080p (docs/performance.md).
+        /// `oneThreadMaxPixels`, FFmpeg's choice above.
         public var threads: Int? = nil
+        /// The size rule of `threads` = nil. On two cores beside the tracker's networks one thread
+        /// measured fastest up to 1280×720 with f32 networks, and below 1280×720 with int8 ones
+        /// (which leave x264 more of the second core); FFmpeg's choice above (docs/performance.md).
+        public var oneThreadMaxPixels = 1280 * 720
 
         /// The encoder threads for a `width`×`height` video (`threads`, or its size rule).
         public func encoderThreads(width: Int, height: Int) -> Int {
-            threads ?? (width * height <= 1280 * 720 ? 1 : 0)
+            threads ?? (width * height <= oneThreadMaxPixels ? 1 : 0)
         }
         /// Frame rate hint for rate control (timestamps still decide timing).
         public var frameRate: Double = 30

@@ -84,7 +84,7 @@ struct BenchCommand: ParsableCommand {
             printError("bench video: making a \(w)x\(h) clip from \(sourceURL.lastPathComponent), then measuring it")
             try VideoBenchmark.makeClip(from: sourceURL, width: w, height: h, frames: frames, to: clip)
             rows.append(try VideoBenchmark.measure(clip: clip, size: "\(w)x\(h)", localizer: localizer, detector: detector,
-                                                   helper: helper, headPose: headPose, options: tracking.trackerOptions, overlay: overlay.writerOptions, workDirectory: work))
+                                                   helper: helper, headPose: headPose, options: tracking.trackerOptions, overlay: overlay.writerOptions(integerNetworks: Int8Arithmetic.enabled), workDirectory: work))
         }
         let setup = ["cores": "\(ProcessInfo.processInfo.activeProcessorCount)", "openblas_core": BLAS.coreName,
                      "networks": localizer.networks, "flip_average": "\(localizer.flipAverage)",

@@ -160,7 +160,7 @@ struct TrackCommand: ParsableCommand {
                 job.maxFaces = maxFaces
                 job.newFaceInterval = newFaceInterval
                 job.headPose = headPose
-                job.overlayOptions = overlay.writerOptions
+                job.overlayOptions = overlay.writerOptions(integerNetworks: Int8Arithmetic.enabled)
                 job.isCancelled = { Interruption.signal != nil }
                 if resume && job.isComplete {
                     lock.lock(); slots[k] = Item(input: url.path, status: "skipped (complete)"); finished += 1; lock.unlock()
