@@ -154,6 +154,59 @@ TARGET void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dw
     }
 }
 
+/// 8 output channels × rows 2py and 2py + 1 × 16 columns from x0, pooled into `count` (≤ 8) outputs.
+static inline __attribute__((always_inline)) TARGET
+void pooled_tile(const uint32_t *q, int groups, long plane, int rowLength, const int32_t *w, long j0, int count,
+                 const float *rowScales, const int32_t *weightSums, const float *bias, int relu, int zero, float inputScale,
+                 float *out, long stride) {
+    __m512i a[8][2];
+    for (int r = 0; r < 8; r++) { a[r][0] = _mm512_setzero_si512(); a[r][1] = a[r][0]; }
+    for (int t = 0; t < 9; t++) {
+        long off = j0 + (t / 3) * rowLength + t % 3;
+        const int32_t *wt = w + (long)t * groups * 8;
+        for (int g = 0; g < groups; g++) {
+            const uint32_t *src = q + g * plane + off;
+            __m512i x0 = _mm512_loadu_si512(src), x1 = _mm512_loadu_si512(src + rowLength);
+            const int32_t *wg = wt + (long)g * 8;
+            for (int r = 0; r < 8; r++) {
+                __m512i b = _mm512_set1_epi32(wg[r]);
+                a[r][0] = _mm512_dpbusd_epi32(a[r][0], x0, b);
+                a[r][1] = _mm512_dpbusd_epi32(a[r][1], x1, b);
+            }
+        }
+    }
+    __mmask8 store = (__mmask8)((1u << count) - 1);
+    for (int r = 0; r < 8; r++) {
+        __m512i m = _mm512_max_epi32(a[r][0], a[r][1]);
+        m = _mm512_max_epi32(m, _mm512_alignr_epi32(m, m, 1));          // lane i: max of columns i, i + 1
+        __m256i even = _mm512_castsi512_si256(_mm512_maskz_compress_epi32(0x5555, m));
+        __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(even, _mm256_set1_epi32(zero * weightSums[r])));
+        f = _mm256_fmadd_ps(f, _mm256_set1_ps(inputScale * rowScales[r]), _mm256_set1_ps(bias[r]));
+        if (relu) f = _mm256_max_ps(f, _mm256_setzero_ps());
+        _mm256_mask_storeu_ps(out + r * stride, store, f);
+    }
+}
+
+TARGET void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long plane_dwords, int height, int width,
+                                   const int8_t *packed, const float *scales, const int32_t *weight_sums, const float *bias,
+                                   int relu, float input_scale, int zero, int r0, int r1, int py0, int py1, float *y) {
+    const int32_t *w = (const int32_t *)packed;
+    int pH = height / 2, pW = width / 2, rowLength = width + 1;
+    long stride = (long)pH * pW;
+    if (py1 > pH) py1 = pH;
+    for (int r = r0; r < r1; r += 8) {
+        const int32_t *wr = w + (long)r * 9 * channel_groups;
+        for (int py = py0; py < py1; py++) {
+            float *out = y + (long)r * stride + (long)py * pW;
+            for (int x0 = 0; x0 < 2 * pW; x0 += 16) {
+                int count = pW - x0 / 2 < 8 ? pW - x0 / 2 : 8;
+                pooled_tile(q, channel_groups, plane_dwords, rowLength, wr, (long)2 * py * rowLength + x0, count,
+                            scales + r, weight_sums + r, bias + r, relu, zero, input_scale, out + x0 / 2, stride);
+            }
+        }
+    }
+}
+
 #else
 
 int wt_int8_supported(void) { return 0; }
@@ -165,6 +218,12 @@ void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, i
                      float input_scale, int zero, int r0, int r1, long j_begin, long j_end, float *sums, long channel_stride) {
     (void)q; (void)channel_groups; (void)plane_dwords; (void)row_length; (void)packed; (void)scales; (void)weight_sums;
     (void)rows; (void)input_scale; (void)zero; (void)r0; (void)r1; (void)j_begin; (void)j_end; (void)sums; (void)channel_stride;
+}
+void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long plane_dwords, int height, int width,
+                            const int8_t *packed, const float *scales, const int32_t *weight_sums, const float *bias,
+                            int relu, float input_scale, int zero, int r0, int r1, int py0, int py1, float *y) {
+    (void)q; (void)channel_groups; (void)plane_dwords; (void)height; (void)width; (void)packed; (void)scales; (void)weight_sums;
+    (void)bias; (void)relu; (void)input_scale; (void)zero; (void)r0; (void)r1; (void)py0; (void)py1; (void)y;
 }
 
 #endif

@@ -57,4 +57,14 @@ void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, i
                      const int8_t *packed, const float *scales, const int32_t *weight_sums, int rows,
                      float input_scale, int zero, int r0, int r1, long j0, long j1, float *sums, long channel_stride);
 
+/// The same sums, 2×2 max-pooled, with the bias and (with `relu`) the ReLU, written as the layer's
+/// output: for output channels [r0, r1) (multiples of 8) and pooled rows [py0, py1),
+///   y[(r·⌊H/2⌋ + py)·⌊W/2⌋ + px] = act(bias[r] + input_scale · scales[r] ·
+///       (max_{dy, dx ∈ {0, 1}} Σ_{t, c} w8[r, c, t] · q(c, (2py + dy)·(W + 1) + 2px + dx + off_t) − zero · weight_sums[r]))
+/// (the maximum is taken on the integer sums: the scale is positive). No sums buffer and no second
+/// pass: for wide inputs (W ≥ 16), where those cost most. Requires `wt_int8_supported`.
+void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long plane_dwords, int height, int width,
+                            const int8_t *packed, const float *scales, const int32_t *weight_sums, const float *bias,
+                            int relu, float input_scale, int zero, int r0, int r1, int py0, int py1, float *y);
+
 #endif
