@@ -5,7 +5,7 @@ import WingNN
 /// run them (`track`, `evaluate`, `evaluate-tracking`, `bench`). `train` and `refit` always compute
 /// in f32, so the files they write do not depend on the CPU they ran on.
 struct PrecisionOption: ParsableArguments {
-    @Option(help: "Arithmetic of the convolutions after the first: int8 (default where the CPU has AVX-512 VNNI: CNN-7 about 3× faster, the same NME to ±0.03 points; docs/performance.md) or f32.")
+    @Option(help: "Arithmetic of the networks' convolutions: int8 (default where the CPU has AVX-512 VNNI: CNN-7 about 3.5× faster, the same mean NME to ±0.01 points; docs/performance.md) or f32.")
     var precision: String?
 
     func validate() throws {
