@@ -33,8 +33,11 @@ public final class Localizer {
     /// The labelling convention to answer in (a name from a network's `spec.conventions`); a network
     /// without it answers with its first (or only) block.
     public var convention: String?
-    /// Who runs work on a second thread (`use(_:)`).
+    /// Who runs work on a second thread (`use(_:layerHalves:)`).
     private var split = ForwardSplit.serial
+    /// Whether the networks cut each layer in two halves on `split` (else only flip-average's two
+    /// passes use it).
+    private var layerHalves = true
     /// CNN-7 again, sharing its weights: it takes the mirrored crop while CNN-7 takes the crop.
     private lazy var mirrorNetwork: Sequential? = stage2?.twin().network
 
@@ -63,17 +66,19 @@ public final class Localizer {
         return t
     }
 
-    /// Lets the networks use `split`'s helper thread when a core is free: CNN-6 and CNN-7 run each
-    /// layer's two halves at once, or with `flipAverage` CNN-7's two passes run at once. The
-    /// results are bit-identical either way.
-    public func use(_ split: ForwardSplit) {
+    /// Lets the networks use `split`'s helper thread when a core is free: with `layerHalves` CNN-6
+    /// and CNN-7 run each layer's two halves at once; with `flipAverage` CNN-7's two passes run at
+    /// once. The results are bit-identical either way.
+    public func use(_ split: ForwardSplit, layerHalves: Bool = true) {
         self.split = split
+        self.layerHalves = layerHalves
         configureThreads()
     }
 
     private func configureThreads() {
-        stage1.network.use(split)
-        stage2?.network.use(flipAverage ? .serial : split)
+        let halves = layerHalves ? split : .serial
+        stage1.network.use(halves)
+        stage2?.network.use(flipAverage ? .serial : halves)
         if flipAverage { mirrorNetwork?.use(.serial) }
     }
 

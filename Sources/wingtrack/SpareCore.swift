@@ -10,12 +10,13 @@ import WingTracker
 enum SpareCore {
     /// Gives `localizer` a helper thread and `detector` two threads when each of `workers` concurrent
     /// workers has a second core to itself. Networks in 8-bit integers (`Int8Arithmetic.enabled`,
-    /// set before this is called) get no helper: their layers' halves take 0.03–0.3 ms, about what
-    /// waking the helper costs (source_s18 without overlay, seven alternating pairs: 154–214 fps
-    /// without the helper, mean 184, against 154–193, mean 174; docs/performance.md).
+    /// set before this is called) do not split their layers in halves: a half takes 0.03–0.3 ms,
+    /// about what waking the helper costs (source_s18 without overlay, seven alternating pairs:
+    /// 154–214 fps without, mean 184, against 154–193, mean 174); the helper still runs
+    /// `--flip-average`'s mirrored pass (125–139 fps against 96–119 without it; docs/performance.md).
     static func use(localizer: Localizer, detector: FaceDetector? = nil, workers: Int = 1) {
         guard 2 * workers <= ProcessInfo.processInfo.activeProcessorCount else { return }
-        if !Int8Arithmetic.enabled { localizer.use(ForwardSplit(helperThread: true)) }
+        localizer.use(ForwardSplit(helperThread: true), layerHalves: !Int8Arithmetic.enabled)
         detector?.threads = 2
     }
 
