@@ -6,7 +6,8 @@ internal import CKernels
 /// A layer's input is quantised to unsigned bytes with one scale and zero point per image (its
 /// range, including 0, in 255 steps; after a ReLU the zero point is 0), the weights to signed bytes
 /// with one scale per output channel (max |w| ÷ 127); the products are summed exactly in 32-bit
-/// integers and scaled back to f32, then the bias, ReLU and pooling run as on the f32 paths.
+/// integers and scaled back to f32, with the bias, ReLU and 2×2 pooling (inside the kernel for
+/// inputs 16 or more wide, else by the f32 paths' step).
 /// AVX-512 VNNI does four byte products per lane and instruction. The tracking and evaluation
 /// figures stay the same (docs/performance.md). An input with a non-finite value keeps f32 for
 /// that pass.
@@ -18,7 +19,10 @@ public enum Int8Arithmetic {
     /// layers use the f32 paths (`--precision f32`). Training's `forward` always computes in f32.
     nonisolated(unsafe) public static var enabled = supported
 
-    /// One line for `info --blas`, `bench nn` and the outputs' settings.
+    /// "int8" or "f32": the arithmetic in use, as outputs and reports record it.
+    public static var name: String { enabled ? "int8" : "f32" }
+
+    /// One line for `info --blas` and `bench`.
     public static func explanation() -> String {
         if enabled { return "int8 (3×3 convolutions in 8-bit integers, AVX-512 VNNI)" }
         return supported ? "f32 (int8 switched off)" : "f32 (this CPU has no AVX-512 VNNI)"
@@ -50,11 +54,13 @@ struct Int8WeightCache {
 }
 
 extension Conv2D {
-    /// 3×3, stride 1, padding 1, output channels in halves of whole blocks of eight, on a CPU with
-    /// the kernels (the RGB first layer included: pooled in the kernel it measured 0.26–0.33 ms per
-    /// CNN-7 pass against 0.73–0.90 for the direct f32 kernel).
+    /// 3×3, stride 1, padding 1, output channels in halves of whole blocks of eight, at most 4,096
+    /// input channels (so that no 32-bit sum can overflow: 255 · 127 · 9 · 4,096 < 2³¹), on a CPU
+    /// with the kernels. The RGB first layer included: pooled in the kernel it measured 0.26–0.33 ms
+    /// per CNN-7 pass against 0.73–0.90 for the direct f32 kernel.
     func usesInt8(_ g: ConvGeometry) -> Bool {
         Int8Arithmetic.supported && kernel == 3 && stride == 1 && padding == 1 && outChannels % 16 == 0
+            && inChannels <= 4096
     }
 
     /// The 8-bit pass of one image, its halves cut by output channels. Returns false, having written

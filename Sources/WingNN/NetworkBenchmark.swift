@@ -39,7 +39,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         BLAS.threads = 1
         let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
         let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
-        let integer = Int8Arithmetic.enabled
+        let integer = Int8Arithmetic.enabled, arithmetic = Int8Arithmetic.name
         Int8Arithmetic.enabled = false
         let f6f = integer ? forwardTime(.cnn6, seconds: secondsPerItem).0 : f6
         let f7f = integer ? forwardTime(.cnn7, seconds: secondsPerItem).0 : f7
@@ -49,7 +49,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         let (f7p, l7p) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
         if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
             for spec in [NetworkSpec.cnn6, .cnn7] {
-                print("\(spec.name) inference steps, 1 thread, \(integer ? "int8" : "f32") (ms): "
+                print("\(spec.name) inference steps, 1 thread, \(arithmetic) (ms): "
                       + predictSteps(spec, seconds: secondsPerItem).map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
             }
             for (net, l) in [("cnn6", l6p), ("cnn7", l7p)] {
@@ -60,7 +60,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
         let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
-        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, arithmetic: integer ? "int8" : "f32",
+        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, arithmetic: arithmetic,
                                 cnn6_forward_ms_f32: f6f, cnn7_forward_ms_f32: f7f, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
                                 cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
@@ -104,7 +104,8 @@ public struct NetworkBenchmark: Codable, Sendable {
     }
 
     /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling,
-    /// in the arithmetic of `Int8Arithmetic.enabled`) and mean per-layer times of `forward` (f32) layer by layer, at batch 1 (BLAS on one thread; the
+    /// in the arithmetic of `Int8Arithmetic.enabled`) and mean per-layer times of `forward` (f32)
+    /// layer by layer, at batch 1 (BLAS on one thread; the
     /// layers' halves on `split`). The weights are rounded to half floats, as the shipped models store
     /// them, so the layers take the paths they take when tracking (`HalfWeightMatrix`).
     static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {

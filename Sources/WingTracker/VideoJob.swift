@@ -204,7 +204,7 @@ public struct VideoJob {
         settings["flip_average"] = "\(localizer.flipAverage)"
         settings["convention"] = localizer.answerConvention
         settings["max_faces"] = "\(maxFaces)"
-        settings["precision"] = Int8Arithmetic.enabled ? "int8" : "f32"
+        settings["precision"] = Int8Arithmetic.name
         settings["paired_frames"] = "\(tracker.framesPerStep == 2)"
         settings["yaw"] = headPose.map { "head-pose file, fitted on \($0.provenance["faces"] ?? "?") faces" } ?? "none (no head-pose file)"
         if maxFaces > 1 { settings["new_face_interval"] = "\(newFaceInterval)" }

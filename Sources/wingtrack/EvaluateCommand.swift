@@ -162,7 +162,7 @@ struct EvaluateCommand: ParsableCommand {
         } else {
             print(EvaluationReport.markdownHeader)
             for r in reports { r.markdownRows().forEach { print($0) } }
-            print(String(format: "(%d faces of split '%@', %.1f s, %@ arithmetic)", ds.count, split, seconds, Int8Arithmetic.enabled ? "int8" : "f32"))
+            print(String(format: "(%d faces of split '%@', %.1f s, %@ arithmetic)", ds.count, split, seconds, Int8Arithmetic.name))
         }
         if let report {
             let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"

@@ -222,7 +222,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.trackingFps = Double(report.frames) / trackSeconds
         report.facesPerClip = faces
         report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
-                           "stages": localizer.networks, "precision": Int8Arithmetic.enabled ? "int8" : "f32"]) { a, _ in a }
+                           "stages": localizer.networks, "precision": Int8Arithmetic.name]) { a, _ in a }
         report.settings["paired_frames"] = "\(MultiFaceTracker.framesPerStep(maxFaces: faces, options: options) == 2)"
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",
             report.gapFrames, report.gapFalsePositives, report.reacquisitionDelays.map(String.init).joined(separator: ","))

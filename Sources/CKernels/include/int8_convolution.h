@@ -7,8 +7,8 @@
 // then scaled back to f32.
 //
 // Layout of the quantised input, without unfolding: per group of four channels a plane of
-// (H + 2) rows of W + 1 dwords (the row, then one zero: a row's trailing zero is also the next
-// row's left padding) after one leading padding dword, then slack; dword byte i is channel
+// (H + 2) rows of W + 1 dwords (the row, then one padding dword, which is also the next row's
+// left padding) after one leading padding dword, then slack; dword byte i is channel
 // 4·group + i (channels past the last hold the zero point, and their weights are 0). The padding
 // holds the zero point, i.e. the value 0. Output j = y·(W + 1) + x then reads tap (ky, kx) at plane
 // dword j + ky·(W + 1) + kx, and 16 outputs are one 64-byte load (the shifted-product layout of
@@ -39,7 +39,8 @@ int wt_int8_quantise(const float *x, int channels, int height, int width, uint32
 /// Bytes `wt_int8_pack_weights` writes for `rows` outputs (a multiple of 8) of `channels` inputs.
 long wt_int8_packed_bytes(int rows, int channels);
 
-/// Packs f32 weights [rows][channels][3][3] (rows a multiple of 8) as signed bytes, dword (tap
+/// Packs f32 weights [rows][channels][3][3] (rows a multiple of 8, channels at most 4,096 so that
+/// the 32-bit sums cannot overflow) as signed bytes, dword (tap
 /// t = 3·ky + kx, group g, row r) at [((r / 8)·9·groups + t·groups + g)·8 + r mod 8] (each block
 /// of eight rows one sequential stream), byte i channel 4g + i (0 past the last channel),
 /// w8 = round(w / scales[r]) with scales[r] = max_i |w[r, i]| / 127 (1 for an all-zero row), and
