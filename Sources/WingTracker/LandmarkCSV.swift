@@ -22,13 +22,16 @@ public enum LandmarkCSV {
 
     /// One row (no newline); roll against the mean shape, yaw from `headPose` (empty without one).
     public static func row(frame: Int, faceID: Int, timestamp: Double, observation o: Tracker.Observation, headPose: HeadPose? = nil) -> String {
-        var s = "\(frame),\(faceID),\(String(format: "%.6f", timestamp)),\(String(format: "%.4f", o.confidence)),\(o.success ? 1 : 0)"
+        var s = "\(frame),\(faceID),\(String(format: "%.6f", timestamp)),"
+        FixedDecimal.append(o.confidence, decimals: 4, to: &s)
+        s += o.success ? ",1" : ",0"
         if let pts = o.landmarks, let b = o.box, o.success {
-            for p in pts { s += String(format: ",%.3f", p.x) }
-            for p in pts { s += String(format: ",%.3f", p.y) }
-            s += String(format: ",%.3f,%.3f,%.3f,%.3f", b.minX, b.minY, b.width, b.height)
-            s += String(format: ",%.2f,", HeadPose.roll(pts))
-            if let headPose { s += String(format: "%.2f", headPose.yaw(pts)) }
+            s.reserveCapacity(s.utf8.count + 12 * (2 * pts.count + 6))
+            for p in pts { s += ","; FixedDecimal.append(p.x, decimals: 3, to: &s) }
+            for p in pts { s += ","; FixedDecimal.append(p.y, decimals: 3, to: &s) }
+            for v in [b.minX, b.minY, b.width, b.height] { s += ","; FixedDecimal.append(v, decimals: 3, to: &s) }
+            s += ","; FixedDecimal.append(HeadPose.roll(pts), decimals: 2, to: &s); s += ","
+            if let headPose { FixedDecimal.append(headPose.yaw(pts), decimals: 2, to: &s) }
         } else {
             s += String(repeating: ",", count: 2 * landmarkCount + 6)
         }
