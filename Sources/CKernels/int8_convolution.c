@@ -142,14 +142,15 @@ TARGET void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dw
     if (r1 > rows) r1 = rows;
     for (int r = r0; r < r1; r += 8) {
         float *out = sums + (long)(r - r0) * channel_stride - j_begin;
+        const int32_t *wr = w + (long)r * 9 * channel_groups;
         for (long j0 = j_begin; j0 < j_end; j0 += 48) {
             long left = j_end - j0;
             int vectors = left >= 48 ? 3 : (int)((left + 15) / 16);
             long tail = left - 16L * (vectors - 1);
             __mmask16 last = tail >= 16 ? 0xffff : (__mmask16)((1u << tail) - 1);
-            if (vectors == 3) tile(3, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
-            else if (vectors == 2) tile(2, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
-            else tile(1, q, channel_groups, plane_dwords, row_length, w + (long)r * 9 * channel_groups, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride);
+#define WT_TILE(NR) tile(NR, q, channel_groups, plane_dwords, row_length, wr, j0, last, scales + r, weight_sums + r, zero, input_scale, out, channel_stride)
+            if (vectors == 3) WT_TILE(3); else if (vectors == 2) WT_TILE(2); else WT_TILE(1);
+#undef WT_TILE
         }
     }
 }

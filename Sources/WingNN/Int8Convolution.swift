@@ -84,12 +84,9 @@ extension Conv2D {
         let rowLength = W + 1
         let slice = max(2, min(H, Conv2D.sliceFloats / (O / 2 * rowLength) / 2 * 2))
         Conv2D.grow(&sums, O * slice * rowLength)
-        int8Input.withUnsafeBufferPointer { qp in
-        int8Weights.packed.withUnsafeBufferPointer { wp in
-        int8Weights.scales.withUnsafeBufferPointer { sp in
-        int8Weights.weightSums.withUnsafeBufferPointer { wsp in
         sums.withUnsafeMutableBufferPointer { sump in
-            let (q, w, s, ws, all) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!, sump.baseAddress!)
+        withInt8Operands { q, w, s, ws in
+            let all = sump.baseAddress!
             let half: (Range<Int>) -> Void = { os in
                 let dst = all + os.lowerBound * slice * rowLength
                 for r0 in Swift.stride(from: 0, to: H, by: slice) {
@@ -101,8 +98,18 @@ extension Conv2D {
                 }
             }
             split.run({ half(0..<(O / 2)) }, { half((O / 2)..<O) })
-        }}}}}
+        }}
         return true
+    }
+
+    /// The quantised input, the byte weights, their scales and their sums, for the kernels.
+    private func withInt8Operands(_ body: (UnsafePointer<UInt32>, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Int32>) -> Void) {
+        int8Input.withUnsafeBufferPointer { qp in
+        int8Weights.packed.withUnsafeBufferPointer { wp in
+        int8Weights.scales.withUnsafeBufferPointer { sp in
+        int8Weights.weightSums.withUnsafeBufferPointer { wsp in
+            body(qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!)
+        }}}}
     }
 
     /// Narrowest input for which the 8-bit pass pools in the kernel (`wt_int8_conv3x3_pooled`): a
@@ -113,16 +120,12 @@ extension Conv2D {
     /// straight into the output; halves by output channels.
     private func int8Pooled(_ g: ConvGeometry, plane: Int, groups: Int, scale: Float, zero: Int32, _ out: BatchOneEmitter) {
         let (H, W, O) = (g.height, g.width, outChannels)
-        int8Input.withUnsafeBufferPointer { qp in
-        int8Weights.packed.withUnsafeBufferPointer { wp in
-        int8Weights.scales.withUnsafeBufferPointer { sp in
-        int8Weights.weightSums.withUnsafeBufferPointer { wsp in
-            let (q, w, s, ws) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!)
+        withInt8Operands { q, w, s, ws in
             let half: (Range<Int>) -> Void = { os in
                 wt_int8_conv3x3_pooled(q, Int32(groups), plane, Int32(H), Int32(W), w, s, ws, out.bias, out.relu ? 1 : 0,
                                        scale, zero, Int32(os.lowerBound), Int32(os.upperBound), 0, Int32(H / 2), out.y)
             }
             split.run({ half(0..<(O / 2)) }, { half((O / 2)..<O) })
-        }}}}
+        }
     }
 }

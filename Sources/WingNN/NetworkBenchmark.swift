@@ -144,17 +144,12 @@ public struct NetworkBenchmark: Codable, Sendable {
         var runs = 0
         let t0 = Date()
         repeat {
-            var h = x, i = 0
-            while i < net.layers.count {
-                let a = DispatchTime.now().uptimeNanoseconds
-                let name = net.layers[i].name
-                if let conv = net.layers[i] as? Conv2D, i + 1 < net.layers.count, net.layers[i + 1] is MaxPool2D {
-                    h = conv.forwardPooled(h); i += 2
-                } else {
-                    h = net.layers[i].forward(h); i += 1
-                }
-                if runs == 0 { order.append(name) }
-                totals[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - a) / 1e6
+            var last = DispatchTime.now().uptimeNanoseconds
+            _ = net.predict(x) { layer in
+                let now = DispatchTime.now().uptimeNanoseconds
+                if runs == 0 { order.append(layer.name) }
+                totals[layer.name, default: 0] += Double(now - last) / 1e6
+                last = now
             }
             runs += 1
         } while Date().timeIntervalSince(t0) < seconds || runs < 5

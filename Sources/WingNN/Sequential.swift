@@ -16,19 +16,22 @@ public final class Sequential {
     /// Inference: the values of `forward`, bit for bit, with each convolution and the 2×2 stride-2
     /// max-pool after it fused at batch 1 (`Conv2D.forwardPooled`); with `Int8Arithmetic.enabled`
     /// the fused convolutions that qualify compute in 8-bit integers instead (close to, not equal
-    /// to, `forward`). Keeps nothing for `backward`.
-    public func predict(_ x: Tensor) -> Tensor {
+    /// to, `forward`). Keeps nothing for `backward`. `afterStep`, if given, is called after each
+    /// step with its first layer (a fused convolution and pooling are one step), e.g. to time them.
+    public func predict(_ x: Tensor, afterStep: ((Layer) -> Void)? = nil) -> Tensor {
         var h = x
         var i = 0
         while i < layers.count {
-            if h.batch == 1, let conv = layers[i] as? Conv2D, i + 1 < layers.count,
+            let first = layers[i]
+            if h.batch == 1, let conv = first as? Conv2D, i + 1 < layers.count,
                let pool = layers[i + 1] as? MaxPool2D, pool.kernel == 2, pool.stride == 2 {
                 h = conv.forwardPooled(h)
                 i += 2
             } else {
-                h = layers[i].forward(h)
+                h = first.forward(h)
                 i += 1
             }
+            afterStep?(first)
         }
         return h
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import WingNN
 
 /// `--precision`: the arithmetic of the networks' convolutions at inference, for the commands that
-/// run them (`track`, `evaluate`, `evaluate-tracking`, `bench`). `train` and `refit` always compute
+/// run them (`track`, `evaluate`, `evaluate-tracking`, `bench`). `train`, `refit` and `fit-pose` always compute
 /// in f32, so the files they write do not depend on the CPU they ran on.
 struct PrecisionOption: ParsableArguments {
     @Option(help: "Arithmetic of the networks' convolutions: int8 (default where the CPU has AVX-512 VNNI: CNN-7 about 3.5× faster, the same mean NME to ±0.01 points; docs/performance.md) or f32.")
