@@ -16,16 +16,23 @@ public enum Warp {
     /// pixel-corner coordinate convention.
     public static func crop(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int,
                             into dst: UnsafeMutablePointer<Float>) {
+        // RGB gets its own copy of the loop with the channel count fixed (unrolled per pixel).
+        if src.channels == 3 { cropLoop(src, imageToCrop: imageToCrop, size: size, channels: 3, into: dst) }
+        else { cropLoop(src, imageToCrop: imageToCrop, size: size, channels: src.channels, into: dst) }
+    }
+
+    @inline(__always)
+    private static func cropLoop(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int, channels C: Int,
+                                 into dst: UnsafeMutablePointer<Float>) {
         let m = imageToCrop.inverse
-        let (W, H, C, rb) = (src.width, src.height, src.channels, src.rowBytes)
+        let (W, H, rb) = (src.width, src.height, src.rowBytes)
         let plane = size * size
         for v in 0..<size {
             for u in 0..<size {
                 let p = m.apply(Point(Float(u) + 0.5, Float(v) + 0.5))
                 let fx = p.x - 0.5, fy = p.y - 0.5
-                let x0f = fx.rounded(.down), y0f = fy.rounded(.down)
-                let ax = fx - x0f, ay = fy - y0f
-                let x0 = Int(x0f), y0 = Int(y0f)
+                let x0 = floorToInt(fx), y0 = floorToInt(fy)
+                let ax = fx - Float(x0), ay = fy - Float(y0)
                 let o = v * size + u
                 if x0 >= 0, y0 >= 0, x0 + 1 < W, y0 + 1 < H {
                     let r0 = src.base + y0 * rb + x0 * C, r1 = r0 + rb
@@ -51,21 +58,46 @@ public enum Warp {
         }
     }
 
-    /// 2×2 box average: a `W`×`H` image becomes ⌊W/2⌋×⌊H/2⌋ (packed, same channels). In the
-    /// pixel-corner convention a point maps exactly as p' = p / 2.
+    /// ⌊x⌋ for finite x within ±2²⁴ (the value `x.rounded(.down)` has, without a call to floorf).
+    @inline(__always)
+    static func floorToInt(_ x: Float) -> Int {
+        let t = Int(x)
+        return Float(t) > x ? t - 1 : t
+    }
+
+    /// 2×2 box average: a `W`×`H` image becomes ⌊W/2⌋×⌊H/2⌋ (packed, same channels), each value
+    /// rounded half up. In the pixel-corner convention a point maps exactly as p' = p / 2.
     public static func halve(_ src: PixelView) -> [UInt8] {
         let (w, h, C) = (src.width / 2, src.height / 2, src.channels)
-        var out = [UInt8](repeating: 0, count: w * h * C)
-        for y in 0..<h {
-            let r0 = src.base + 2 * y * src.rowBytes, r1 = r0 + src.rowBytes
-            for x in 0..<w {
-                for c in 0..<C {
-                    let s = Int(r0[2 * x * C + c]) + Int(r0[(2 * x + 1) * C + c]) + Int(r1[2 * x * C + c]) + Int(r1[(2 * x + 1) * C + c])
-                    out[(y * w + x) * C + c] = UInt8((s + 2) / 4)
+        let n = w * C
+        // Each row: the two source rows summed per byte, then each byte's sum with the same channel of
+        // the next pixel (3 bytes on for RGB); every second pixel's sums are the output.
+        var rowSums = [UInt16](repeating: 0, count: 2 * n)
+        return [UInt8](unsafeUninitializedCapacity: w * h * C) { out, count in
+            rowSums.withUnsafeMutableBufferPointer { sp in
+                let sums = sp.baseAddress!
+                for y in 0..<h {
+                    let r0 = src.base + 2 * y * src.rowBytes, r1 = r0 + src.rowBytes
+                    for i in 0..<(2 * n) { sums[i] = UInt16(r0[i]) &+ UInt16(r1[i]) }
+                    let row = out.baseAddress! + y * n
+                    if C == 3 {
+                        for x in 0..<w {
+                            let s = sums + 6 * x
+                            row[3 * x] = UInt8(truncatingIfNeeded: (s[0] &+ s[3] &+ 2) >> 2)
+                            row[3 * x + 1] = UInt8(truncatingIfNeeded: (s[1] &+ s[4] &+ 2) >> 2)
+                            row[3 * x + 2] = UInt8(truncatingIfNeeded: (s[2] &+ s[5] &+ 2) >> 2)
+                        }
+                    } else {
+                        for x in 0..<w {
+                            for c in 0..<C {
+                                row[x * C + c] = UInt8(truncatingIfNeeded: (sums[2 * x * C + c] &+ sums[(2 * x + 1) * C + c] &+ 2) >> 2)
+                            }
+                        }
+                    }
                 }
             }
+            count = w * h * C
         }
-        return out
     }
 }
 
