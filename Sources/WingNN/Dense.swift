@@ -14,6 +14,9 @@ public final class Dense: Layer {
     public var split: ForwardSplit = .serial
     /// The weights in half floats for batch-1 products (`HalfWeightMatrix`).
     private var halfWeights = HalfWeightCache()
+    /// The weights as signed bytes, and the input quantised to bytes, for the batch-1 int8 path (`predict`).
+    var int8Weights = Int8DenseWeights()
+    var int8Input: [UInt32] = []
 
     /// He-initialised weights from `rng`, zero biases.
     public convenience init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool = false, rng: inout SeededGenerator) {

@@ -1,7 +1,7 @@
 internal import CKernels
 
 /// Batch-1 inference in 8-bit integers: the 3×3 stride-1 convolutions (`wt_int8_conv3x3`,
-/// `wt_int8_conv3x3_pooled`).
+/// `wt_int8_conv3x3_pooled`) and the dense layers (`wt_int8_dense`, `Dense.predict`).
 ///
 /// A layer's input is quantised to unsigned bytes with one scale and zero point per image (its
 /// range, including 0, in 255 steps; after a ReLU the zero point is 0), the weights to signed bytes
@@ -24,7 +24,7 @@ public enum Int8Arithmetic {
 
     /// One line for `info --blas` and `bench`.
     public static func explanation() -> String {
-        if enabled { return "int8 (3×3 convolutions in 8-bit integers, AVX-512 VNNI)" }
+        if enabled { return "int8 (3×3 convolutions and dense layers in 8-bit integers, AVX-512 VNNI)" }
         return supported ? "f32 (int8 switched off)" : "f32 (this CPU has no AVX-512 VNNI)"
     }
 }

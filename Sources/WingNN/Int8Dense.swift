@@ -1,0 +1,66 @@
+internal import CKernels
+
+/// A dense layer's weights as signed bytes with one scale per output row, packed for
+/// `wt_int8_dense`; rebuilt when the parameter changes.
+struct Int8DenseWeights {
+    private(set) var packed: [Int8] = []
+    private(set) var scales: [Float] = []
+    /// Σ of each row's byte weights (for the input's zero point).
+    private(set) var weightSums: [Int32] = []
+    private var builtFor = -1
+
+    mutating func update(_ p: Parameter, rows: Int, columns: Int) {
+        guard builtFor != p.version || scales.count != rows else { return }
+        packed = [Int8](repeating: 0, count: wt_int8_dense_packed_bytes(Int32(rows), Int32(columns)))
+        scales = [Float](repeating: 0, count: rows)
+        weightSums = [Int32](repeating: 0, count: rows)
+        p.value.withUnsafeBufferPointer { wp in
+        packed.withUnsafeMutableBufferPointer { pp in
+        scales.withUnsafeMutableBufferPointer { sp in
+        weightSums.withUnsafeMutableBufferPointer { ws in
+            wt_int8_dense_pack(wp.baseAddress!, Int32(rows), Int32(columns), pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+        }}}}
+        builtFor = p.version
+    }
+}
+
+extension Dense {
+    /// Most inputs of an 8-bit product: no 32-bit sum can overflow (255 · 127 · 65,536 < 2³¹).
+    static let int8MaxInputs = 65_536
+
+    /// Inference of one input `[1, in]` (what `Sequential.predict` calls): with `Int8Arithmetic.enabled`
+    /// the product is computed in 8-bit integers (`wt_int8_dense`: the input quantised to bytes over its
+    /// range including 0, the weights per output row, sums exact), its halves by output rows on `split`;
+    /// then the bias and the ReLU as `forward` adds them. Otherwise, or for an input that is not finite,
+    /// it is `forward`. Keeps nothing for `backward`.
+    public func predict(_ x: Tensor) -> Tensor {
+        guard x.shape == [1, inFeatures], Int8Arithmetic.supported, Int8Arithmetic.enabled, inFeatures <= Dense.int8MaxInputs else { return forward(x) }
+        if int8Input.count != Int(wt_int8_dense_input_dwords(Int32(inFeatures))) {
+            int8Input = [UInt32](repeating: 0, count: Int(wt_int8_dense_input_dwords(Int32(inFeatures))))
+        }
+        var scale: Float = 0, zero: Int32 = 0
+        let quantised = x.data.withUnsafeBufferPointer { xp in
+            int8Input.withUnsafeMutableBufferPointer { wt_int8_dense_quantise(xp.baseAddress!, Int32(inFeatures), $0.baseAddress!, &scale, &zero) }
+        }
+        guard quantised != 0 else { return forward(x) }
+        int8Weights.update(weight, rows: outFeatures, columns: inFeatures)
+        var y = Tensor(zeros: [1, outFeatures])
+        let (rows, k) = (Int32(outFeatures), Int32(inFeatures))
+        // Halves on whole blocks of 16 rows.
+        let mid = Int32((outFeatures / 2 + 15) / 16 * 16)
+        y.data.withUnsafeMutableBufferPointer { yp in
+        int8Input.withUnsafeBufferPointer { qp in
+        int8Weights.packed.withUnsafeBufferPointer { wp in
+        int8Weights.scales.withUnsafeBufferPointer { sp in
+        int8Weights.weightSums.withUnsafeBufferPointer { wsp in
+            let (q, w, s, ws, out) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!, yp.baseAddress!)
+            split.run({ wt_int8_dense(q, k, w, s, ws, rows, scale, zero, 0, min(mid, rows), out) },
+                      { if mid < rows { wt_int8_dense(q, k, w, s, ws, rows, scale, zero, mid, rows, out) } })
+            for o in 0..<outFeatures {
+                let v = out[o] + bias.value[o]
+                out[o] = relu && v < 0 ? 0 : v
+            }
+        }}}}}
+        return y
+    }
+}
