@@ -48,10 +48,13 @@ public struct Photometric: Codable, Equatable, Sendable {
     public var greyscale: Float = 0.1, blur: Float = 0.15, noise: Float = 0.2
     /// Probability of JPEG-like degradation (`JPEGLike`, quality 10…60), applied last.
     public var jpeg: Float = 0.1
+    /// Probability of one occluding rectangle over the crop (`Augment.occlude`), before the JPEG step;
+    /// the targets stay the true points, so the network learns to place hidden ones.
+    public var occlusion: Float = 0
     public init() {}
     public static let none: Photometric = { var p = Photometric(); p.enabled = false; return p }()
 
-    enum CodingKeys: String, CodingKey { case enabled, brightness, contrast, channelGain, greyscale, blur, noise, jpeg }
+    enum CodingKeys: String, CodingKey { case enabled, brightness, contrast, channelGain, greyscale, blur, noise, jpeg, occlusion }
 
     /// Keys missing from older checkpoints' configs keep their defaults (older runs had no `jpeg`:
     /// they decode with 0, as they were trained).
@@ -65,6 +68,7 @@ public struct Photometric: Codable, Equatable, Sendable {
         blur = try c.decodeIfPresent(Float.self, forKey: .blur) ?? blur
         noise = try c.decodeIfPresent(Float.self, forKey: .noise) ?? noise
         jpeg = try c.decodeIfPresent(Float.self, forKey: .jpeg) ?? 0
+        occlusion = try c.decodeIfPresent(Float.self, forKey: .occlusion) ?? 0
     }
 }
 
@@ -165,6 +169,7 @@ public enum Augment {
         let noiseSigma: Float = Float.random(in: 0..<1, using: &rng) < s.noise ? Float.random(in: 2...8, using: &rng) : 0
         // Drawn only when enabled, so configs without JPEG keep their random streams.
         let jpegQuality: Int? = s.jpeg > 0 && Float.random(in: 0..<1, using: &rng) < s.jpeg ? Int.random(in: 10...60, using: &rng) : nil
+        let occluded = s.occlusion > 0 && Float.random(in: 0..<1, using: &rng) < s.occlusion
         x.withUnsafeMutableBufferPointer { p in
             let b = p.baseAddress!
             if grey {
@@ -197,6 +202,25 @@ public enum Augment {
                 }
             }
         }
+        if occluded { occlude(&x, size: S, rng: &rng) }
         if let q = jpegQuality { JPEGLike.degrade(&x, size: S, quality: q) }
+    }
+
+    /// Covers one random rectangle of the crop (each side 15–45 % of it, its centre in the middle
+    /// 70 %, where the face is) with a random flat colour or, half the time, random noise; returns
+    /// the rectangle (columns, rows). Everything else is left as it was.
+    @discardableResult
+    public static func occlude(_ x: inout [Float], size S: Int, rng: inout SeededGenerator) -> (x: Range<Int>, y: Range<Int>) {
+        let side = Float(S)
+        let w = Int(side * Float.random(in: 0.15...0.45, using: &rng)), h = Int(side * Float.random(in: 0.15...0.45, using: &rng))
+        let cx = Int(side * Float.random(in: 0.15...0.85, using: &rng)), cy = Int(side * Float.random(in: 0.15...0.85, using: &rng))
+        let xs = max(0, cx - w / 2)..<min(S, cx - w / 2 + max(1, w)), ys = max(0, cy - h / 2)..<min(S, cy - h / 2 + max(1, h))
+        let noisy = Bool.random(using: &rng)
+        let colour = (0..<3).map { _ in Float.random(in: 0...255, using: &rng) }
+        let plane = S * S
+        for c in 0..<3 { for y in ys { for xx in xs {
+            x[c * plane + y * S + xx] = noisy ? Float.random(in: 0...255, using: &rng) : colour[c]
+        }}}
+        return (xs, ys)
     }
 }

@@ -88,4 +88,41 @@ final class JPEGLikeTests: XCTestCase {
         let roundTrip = try JSONDecoder().decode(Photometric.self, from: JSONEncoder().encode(Photometric()))
         XCTAssertEqual(roundTrip, Photometric())
     }
+
+    /// The occluder covers one rectangle of the stated size near the middle, in every channel, with a
+    /// flat colour or noise, and nothing else moves; configs from before the option decode with it
+    /// off; on, the augmentation applies it.
+    func testOcclusionCoversOneRectangleAndOlderConfigsDecodeWithoutIt() throws {
+        let S = 64, plane = S * S
+        for seed in UInt64(0)..<40 {
+            var rng = SeededGenerator(seed: seed)
+            let original = (0..<(3 * plane)).map { Float($0 % 251) + 0.5 }   // no occluder colour can equal it
+            var x = original
+            let (xs, ys) = Augment.occlude(&x, size: S, rng: &rng)
+            XCTAssertTrue((9...29).contains(xs.count) && (9...29).contains(ys.count), "seed \(seed): \(xs) × \(ys)")
+            XCTAssertTrue(xs.lowerBound >= 0 && xs.upperBound <= S && ys.lowerBound >= 0 && ys.upperBound <= S)
+            XCTAssertTrue(xs.lowerBound <= 55 && xs.upperBound >= 9 && ys.lowerBound <= 55 && ys.upperBound >= 9, "near the middle")
+            for c in 0..<3 { for y in 0..<S { for xx in 0..<S {
+                let i = c * plane + y * S + xx
+                if xs.contains(xx) && ys.contains(y) { XCTAssertNotEqual(x[i], original[i], "seed \(seed) covered (\(xx), \(y))") }
+                else { XCTAssertEqual(x[i], original[i], "seed \(seed) outside (\(xx), \(y))") }
+            }}}
+        }
+        let old = #"{"enabled":true,"brightness":25,"contrast":0.3,"channelGain":0.1,"greyscale":0.1,"blur":0.15,"noise":0.2,"jpeg":0.1}"#
+        XCTAssertEqual(try JSONDecoder().decode(Photometric.self, from: Data(old.utf8)).occlusion, 0)
+        var on = Photometric(); on.occlusion = 1
+        XCTAssertEqual(try JSONDecoder().decode(Photometric.self, from: JSONEncoder().encode(on)).occlusion, 1)
+        // On, the augmentation covers a rectangle: a crop of one flat grey keeps at most the grey
+        // outside it (the other steps are off) and differs inside.
+        var plain = Photometric(); plain.brightness = 0; plain.contrast = 0; plain.channelGain = 0
+        plain.greyscale = 0; plain.blur = 0; plain.noise = 0; plain.jpeg = 0
+        var occluding = plain; occluding.occlusion = 1
+        let grey = [Float](repeating: 100.25, count: 3 * plane)
+        var a = grey, b = grey, r1 = SeededGenerator(seed: 5), r2 = SeededGenerator(seed: 5)
+        Augment.photometric(&a, size: S, settings: plain, rng: &r1)
+        Augment.photometric(&b, size: S, settings: occluding, rng: &r2)
+        XCTAssertEqual(a, grey, "with every step off the crop is unchanged")
+        let changed = zip(b, grey).filter { $0 != $1 }.count
+        XCTAssertTrue((3 * 81...3 * 29 * 29).contains(changed), "\(changed) values covered")
+    }
 }
