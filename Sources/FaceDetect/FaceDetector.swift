@@ -47,6 +47,13 @@ public final class FaceDetector: @unchecked Sendable {
         self.profileCalibration = profileCalibration
     }
 
+    /// A detector of the same cascades and calibrations (without parsing them again) with settings of
+    /// its own, as `init` sets them: one per worker thread.
+    public func copy() -> FaceDetector {
+        FaceDetector(frontal: frontal.cascade, profile: profile?.cascade,
+                     frontalCalibration: frontalCalibration, profileCalibration: profileCalibration)
+    }
+
     /// The cascade files shipped with wingtrack (OpenCV's, Intel licence in their headers).
     public static func bundledCascade(_ name: String) throws -> Cascade {
         guard let url = Bundle.module.url(forResource: name, withExtension: "xml", subdirectory: "Cascades") else {

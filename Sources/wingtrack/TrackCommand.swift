@@ -96,7 +96,14 @@ struct TrackCommand: ParsableCommand {
         }
         guard !urls.isEmpty else { throw ValidationError("no video inputs found in \(inputs.joined(separator: " "))") }
         let modelsURL = ModelsLocation.resolve(models)
-        _ = try tracking.localizer(modelsURL)   // fail early, once, on bad models, before anything is written
+        // The networks (checked once, before anything is written) and the detector's cascades load at
+        // the same time, once; the workers get twins (shared weights) and copies.
+        var loadedLocalizer: Result<Localizer, Error>?, loadedDetector: Result<FaceDetector, Error>?
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 { loadedLocalizer = Result { try tracking.localizer(modelsURL) } }
+            else { loadedDetector = Result { try FaceDetector.standard() } }
+        }
+        let firstLocalizer = try loadedLocalizer!.get(), firstDetector = try loadedDetector!.get()
         let headPose = try ModelsLocation.headPose(in: modelsURL)
         let outDir = URL(fileURLWithPath: output)
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) }
@@ -113,7 +120,6 @@ struct TrackCommand: ParsableCommand {
         let lock = NSLock()
         var next = 0, finished = 0, framesDone = 0
         var lastReport = Date()   // first line after one interval, when the rates mean something
-        var setupError: Error?
         /// One status line: a bar over inputs with frames/s and ETA (on a terminal it rewrites itself).
         func report(_ current: String, currentLeft: Int = 0) {
             let now = Date()
@@ -139,15 +145,12 @@ struct TrackCommand: ParsableCommand {
         // One video keeps about 1.3 of 2 cores busy (the tracking thread is the bottleneck), so by default
         // there is one worker per core: docs/tracking.md measures 1.46× (overlay) and 1.88× (no overlay).
         let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, urls.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let localizer: Localizer, detector: FaceDetector, helper: Localizer?
-            do {
-                localizer = try tracking.localizer(modelsURL)
-                if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
-                detector = try FaceDetector.standard()
-                SpareCore.use(localizer: localizer, detector: detector, workers: workers)
-                helper = SpareCore.helper(for: localizer, maxFaces: maxFaces, pairedFrames: options.pairedFrames, workers: workers)
-            } catch { lock.lock(); setupError = error; lock.unlock(); return }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let localizer = w == 0 ? firstLocalizer : firstLocalizer.twin()
+            if tracking.convention == nil { localizer.convention = LabellingConvention.ibug300W }
+            let detector = w == 0 ? firstDetector : firstDetector.copy()
+            SpareCore.use(localizer: localizer, detector: detector, workers: workers)
+            let helper = SpareCore.helper(for: localizer, maxFaces: maxFaces, pairedFrames: options.pairedFrames, workers: workers)
             while true {
                 lock.lock()
                 let k = next; next += 1
@@ -194,7 +197,6 @@ struct TrackCommand: ParsableCommand {
             }
         }
         if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        if let setupError { throw setupError }
         let items = zip(urls, slots).map { url, slot in slot ?? Item(input: url.path, status: "not started") }
         let failed = items.filter { $0.status == "failed" }.count
         struct Summary: Codable {
