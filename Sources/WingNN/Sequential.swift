@@ -16,8 +16,9 @@ public final class Sequential {
     /// Inference: the values of `forward`, bit for bit, with each convolution and the 2×2 stride-2
     /// max-pool after it fused at batch 1 (`Conv2D.forwardPooled`); with `Int8Arithmetic.enabled`
     /// the fused convolutions that qualify and the dense layers (`Dense.predict`) compute in 8-bit
-    /// integers instead (close to, not equal to, `forward`). Keeps nothing for `backward`. `afterStep`, if given, is called after each
-    /// step with its first layer (a fused convolution and pooling are one step), e.g. to time them.
+    /// integers instead (close to, not equal to, `forward`). Keeps nothing for `backward`.
+    /// `afterStep`, if given, is called after each step with its first layer (a fused convolution
+    /// and pooling are one step), e.g. to time them.
     public func predict(_ x: Tensor, afterStep: ((Layer) -> Void)? = nil) -> Tensor {
         var h = x
         var i = 0
