@@ -15,7 +15,7 @@ public final class Dense: Layer {
     /// The weights in half floats for batch-1 products (`HalfWeightMatrix`).
     private var halfWeights = HalfWeightCache()
     /// The weights as signed bytes, and the input quantised to bytes, for the batch-1 int8 path (`predict`).
-    var int8Weights = Int8DenseWeights()
+    var int8Weights = Int8WeightCache()
     var int8Input: [UInt32] = []
 
     /// He-initialised weights from `rng`, zero biases.

@@ -29,25 +29,32 @@ public enum Int8Arithmetic {
     }
 }
 
-/// A convolution's 3×3 weights as signed bytes with one scale per output channel, packed for
-/// `wt_int8_conv3x3`; rebuilt when the parameter changes.
+/// A layer's weights as signed bytes with one scale per output row (a convolution's output channel),
+/// packed for the int8 kernels in `layout`'s order: a 3×3 convolution's `[rows, columns, 3, 3]` by
+/// `wt_int8_pack_weights`, a dense layer's `[rows, columns]` by `wt_int8_dense_pack`. Rebuilt when the
+/// parameter changes.
 struct Int8WeightCache {
+    enum Layout { case conv3x3, dense }
     private(set) var packed: [Int8] = []
     private(set) var scales: [Float] = []
-    /// Σ of each output channel's byte weights (for the input's zero point).
+    /// Σ of each row's byte weights (for the input's zero point).
     private(set) var weightSums: [Int32] = []
     private var builtFor = -1
 
-    mutating func update(_ p: Parameter, rows: Int, channels: Int) {
+    mutating func update(_ p: Parameter, _ layout: Layout, rows: Int, columns: Int) {
         guard builtFor != p.version || scales.count != rows else { return }
-        packed = [Int8](repeating: 0, count: wt_int8_packed_bytes(Int32(rows), Int32(channels)))
+        let (r, c) = (Int32(rows), Int32(columns))
+        packed = [Int8](repeating: 0, count: layout == .conv3x3 ? wt_int8_packed_bytes(r, c) : wt_int8_dense_packed_bytes(r, c))
         scales = [Float](repeating: 0, count: rows)
         weightSums = [Int32](repeating: 0, count: rows)
         p.value.withUnsafeBufferPointer { wp in
         packed.withUnsafeMutableBufferPointer { pp in
         scales.withUnsafeMutableBufferPointer { sp in
         weightSums.withUnsafeMutableBufferPointer { ws in
-            wt_int8_pack_weights(wp.baseAddress!, Int32(rows), Int32(channels), pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+            switch layout {
+            case .conv3x3: wt_int8_pack_weights(wp.baseAddress!, r, c, pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+            case .dense: wt_int8_dense_pack(wp.baseAddress!, r, c, pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+            }
         }}}}
         builtFor = p.version
     }
@@ -75,7 +82,7 @@ extension Conv2D {
             int8Input.withUnsafeMutableBufferPointer { wt_int8_quantise(xp.baseAddress!, Int32(C), Int32(H), Int32(W), $0.baseAddress!, &scale, &zero) }
         }
         guard quantised != 0 else { return false }
-        int8Weights.update(weight, rows: O, channels: C)
+        int8Weights.update(weight, .conv3x3, rows: O, columns: C)
         if out.pooled, W >= Conv2D.int8PooledMinWidth {
             int8Pooled(g, plane: plane, groups: groups, scale: scale, zero: zero, out)
             return true

@@ -1,29 +1,5 @@
 internal import CKernels
 
-/// A dense layer's weights as signed bytes with one scale per output row, packed for
-/// `wt_int8_dense`; rebuilt when the parameter changes.
-struct Int8DenseWeights {
-    private(set) var packed: [Int8] = []
-    private(set) var scales: [Float] = []
-    /// Σ of each row's byte weights (for the input's zero point).
-    private(set) var weightSums: [Int32] = []
-    private var builtFor = -1
-
-    mutating func update(_ p: Parameter, rows: Int, columns: Int) {
-        guard builtFor != p.version || scales.count != rows else { return }
-        packed = [Int8](repeating: 0, count: wt_int8_dense_packed_bytes(Int32(rows), Int32(columns)))
-        scales = [Float](repeating: 0, count: rows)
-        weightSums = [Int32](repeating: 0, count: rows)
-        p.value.withUnsafeBufferPointer { wp in
-        packed.withUnsafeMutableBufferPointer { pp in
-        scales.withUnsafeMutableBufferPointer { sp in
-        weightSums.withUnsafeMutableBufferPointer { ws in
-            wt_int8_dense_pack(wp.baseAddress!, Int32(rows), Int32(columns), pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
-        }}}}
-        builtFor = p.version
-    }
-}
-
 extension Dense {
     /// Most inputs of an 8-bit product: no 32-bit sum can overflow (255 · 127 · 65,536 < 2³¹).
     static let int8MaxInputs = 65_536
@@ -43,7 +19,7 @@ extension Dense {
             int8Input.withUnsafeMutableBufferPointer { wt_int8_dense_quantise(xp.baseAddress!, Int32(inFeatures), $0.baseAddress!, &scale, &zero) }
         }
         guard quantised != 0 else { return forward(x) }
-        int8Weights.update(weight, rows: outFeatures, columns: inFeatures)
+        int8Weights.update(weight, .dense, rows: outFeatures, columns: inFeatures)
         var y = Tensor(zeros: [1, outFeatures])
         let (rows, k) = (Int32(outFeatures), Int32(inFeatures))
         // Halves on whole blocks of 16 rows.
