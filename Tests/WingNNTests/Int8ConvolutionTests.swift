@@ -4,14 +4,7 @@ import TestSupport
 
 /// The batch-1 8-bit convolutions (`wt_int8_conv3x3` through `Conv2D.forwardPooled`) against exact
 /// integer sums of the same quantisation computed here with plain loops, and against f32.
-final class Int8ConvolutionTests: XCTestCase {
-    override func setUpWithError() throws {
-        try XCTSkipUnless(Int8Arithmetic.supported, "this CPU has no AVX-512 VNNI: inference stays f32, checked by the other tests")
-        Int8Arithmetic.enabled = true
-    }
-
-    override func tearDown() { Int8Arithmetic.enabled = Int8Arithmetic.supported }
-
+final class Int8ConvolutionTests: Int8TestCase {
     /// A non-negative input (as after a ReLU), a few exact zeros among it; or with `signed`, values
     /// of both signs (a zero point other than 0).
     func activations(_ c: Int, _ h: Int, _ w: Int, seed: UInt64, signed: Bool = false) -> Tensor {

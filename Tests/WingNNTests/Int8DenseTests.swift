@@ -4,14 +4,7 @@ import TestSupport
 
 /// The batch-1 8-bit dense product (`wt_int8_dense` through `Dense.predict`) against exact integer
 /// sums of the same quantisation computed here with plain loops, and against f32.
-final class Int8DenseTests: XCTestCase {
-    override func setUpWithError() throws {
-        try XCTSkipUnless(Int8Arithmetic.supported, "this CPU has no AVX-512 VNNI: inference stays f32, checked by the other tests")
-        Int8Arithmetic.enabled = true
-    }
-
-    override func tearDown() { Int8Arithmetic.enabled = Int8Arithmetic.supported }
-
+final class Int8DenseTests: Int8TestCase {
     func layer(_ k: Int, _ o: Int, seed: UInt64, relu: Bool) -> Dense {
         var rng = SeededGenerator(seed: seed)
         let d = Dense(name: "fc", inFeatures: k, outFeatures: o, relu: relu, rng: &rng)
