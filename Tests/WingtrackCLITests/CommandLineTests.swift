@@ -59,6 +59,11 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(rep.status, 2, bad)
             XCTAssertTrue(rep.stderr.contains("--repeat-source '\(bad)'"), rep.stderr)
         }
+        for bad in ["1.5", "-0.1", "nan"] {
+            let occ = try run(["train", "--data", "x", "--out", "y", "--occlusion=\(bad)"])
+            XCTAssertEqual(occ.status, 2, bad)
+            XCTAssertTrue(occ.stderr.contains("--occlusion must be in [0, 1]"), occ.stderr)
+        }
         for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52"), ("--overlay-threads", "-1"), ("--max-faces", "0"), ("--max-faces", "17"),
                               ("--new-face-interval", "0"), ("--precision", "int4")] {
             let bad = try run(["track", "x.mp4", flag, value])
