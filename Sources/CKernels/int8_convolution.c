@@ -1,4 +1,5 @@
 #include "int8_convolution.h"
+#include "int8_rules.h"
 #include <math.h>
 #include <string.h>
 
@@ -16,15 +17,12 @@ void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed
     long taps = 9L * channels;
     memset(packed, 0, (size_t)wt_int8_packed_bytes(rows, channels));
     for (int r = 0; r < rows; r++) {
-        float m = 0;
-        for (long i = 0; i < taps; i++) m = fmaxf(m, fabsf(w[r * taps + i]));
-        float s = m > 0 ? m / 127 : 1;
+        float s = wt_int8_row_scale(w + r * taps, taps);
         scales[r] = s;
         int32_t sum = 0;
         for (int c = 0; c < channels; c++)
             for (int t = 0; t < 9; t++) {
-                long v = lrintf(w[r * taps + c * 9 + t] / s);
-                int8_t b = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+                int8_t b = wt_int8_weight(w[r * taps + c * 9 + t], s);
                 packed[((((long)(r / 8) * 9 + t) * groups + c / 4) * 8 + r % 8) * 4 + c % 4] = b;
                 sum += b;
             }
@@ -65,10 +63,9 @@ TARGET int wt_int8_quantise(const float *x, int channels, int height, int width,
         top = fmaxf(top, x[i]); bottom = fminf(bottom, x[i]);
     }
     if (bad || !(top <= 3.0e38f) || !(bottom >= -3.0e38f)) return 0;
-    float hi = fmaxf(top, 0), lo = fminf(bottom, 0);
-    float s = hi > lo ? (hi - lo) / 255 : 1;
-    int z = (int)lrintf(-lo / s);
-    z = z < 0 ? 0 : z > 255 ? 255 : z;
+    float s;
+    int z;
+    wt_int8_input_range(bottom, top, &s, &z);
     *scale = s; *zero = z;
     __m512 inv = _mm512_set1_ps(1 / s);
     __m512i zv = _mm512_set1_epi32(z), lowest = _mm512_setzero_si512(), highest = _mm512_set1_epi32(255);

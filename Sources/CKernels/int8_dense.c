@@ -1,4 +1,5 @@
 #include "int8_dense.h"
+#include "int8_rules.h"
 #include <math.h>
 #include <string.h>
 
@@ -11,14 +12,11 @@ void wt_int8_dense_pack(const float *w, int rows, int k, int8_t *packed, float *
     memset(packed, 0, (size_t)wt_int8_dense_packed_bytes(rows, k));
     for (int r = 0; r < rows; r++) {
         const float *row = w + (long)r * k;
-        float m = 0;
-        for (int i = 0; i < k; i++) m = fmaxf(m, fabsf(row[i]));
-        float s = m > 0 ? m / 127 : 1;
+        float s = wt_int8_row_scale(row, k);
         scales[r] = s;
         int32_t sum = 0;
         for (int i = 0; i < k; i++) {
-            long v = lrintf(row[i] / s);
-            int8_t b = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            int8_t b = wt_int8_weight(row[i], s);
             packed[((r / 16) * dwords + i / 4) * 64 + (r % 16) * 4 + i % 4] = b;
             sum += b;
         }
@@ -32,9 +30,9 @@ int wt_int8_dense_quantise(const float *x, int k, uint32_t *q, float *scale, int
         if (!isfinite(x[i])) return 0;
         top = fmaxf(top, x[i]); bottom = fminf(bottom, x[i]);
     }
-    float s = top > bottom ? (top - bottom) / 255 : 1;
-    int z = (int)lrintf(-bottom / s);
-    z = z < 0 ? 0 : z > 255 ? 255 : z;
+    float s;
+    int z;
+    wt_int8_input_range(bottom, top, &s, &z);
     *scale = s; *zero = z;
     uint8_t *bytes = (uint8_t *)q;
     float inv = 1 / s;

@@ -59,13 +59,18 @@ public final class Dense: Layer {
                 BLAS.sgemm(transB: true, m: N, n: outFeatures, k: inFeatures, a: xp.baseAddress!, lda: inFeatures,
                            b: wp.baseAddress!, ldb: inFeatures, c: yp.baseAddress!, ldc: outFeatures)
             }
-            for n in 0..<N { for o in 0..<outFeatures {
-                let v = yp[n * outFeatures + o] + bias.value[o]
-                yp[n * outFeatures + o] = relu && v < 0 ? 0 : v
-            } }
+            addBiasAndActivation(yp, batch: N)
         }}}
         output = y
         return y
+    }
+
+    /// y[n, o] = act(y[n, o] + b[o]) for the `batch` rows of the products in `y`.
+    func addBiasAndActivation(_ y: UnsafeMutableBufferPointer<Float>, batch N: Int) {
+        for n in 0..<N { for o in 0..<outFeatures {
+            let v = y[n * outFeatures + o] + bias.value[o]
+            y[n * outFeatures + o] = relu && v < 0 ? 0 : v
+        } }
     }
 
     /// dW += dYᵀ·x, db += Σ_n dY, dx = dY·W.

@@ -11,9 +11,8 @@ extension Dense {
     /// it is `forward`. Keeps nothing for `backward`.
     public func predict(_ x: Tensor) -> Tensor {
         guard x.shape == [1, inFeatures], Int8Arithmetic.supported, Int8Arithmetic.enabled, inFeatures <= Dense.int8MaxInputs else { return forward(x) }
-        if int8Input.count != Int(wt_int8_dense_input_dwords(Int32(inFeatures))) {
-            int8Input = [UInt32](repeating: 0, count: Int(wt_int8_dense_input_dwords(Int32(inFeatures))))
-        }
+        let dwords = Int(wt_int8_dense_input_dwords(Int32(inFeatures)))
+        if int8Input.count != dwords { int8Input = [UInt32](repeating: 0, count: dwords) }
         var scale: Float = 0, zero: Int32 = 0
         let quantised = x.data.withUnsafeBufferPointer { xp in
             int8Input.withUnsafeMutableBufferPointer { wt_int8_dense_quantise(xp.baseAddress!, Int32(inFeatures), $0.baseAddress!, &scale, &zero) }
@@ -32,10 +31,7 @@ extension Dense {
             let (q, w, s, ws, out) = (qp.baseAddress!, wp.baseAddress!, sp.baseAddress!, wsp.baseAddress!, yp.baseAddress!)
             split.run({ wt_int8_dense(q, k, w, s, ws, rows, scale, zero, 0, min(mid, rows), out) },
                       { if mid < rows { wt_int8_dense(q, k, w, s, ws, rows, scale, zero, mid, rows, out) } })
-            for o in 0..<outFeatures {
-                let v = out[o] + bias.value[o]
-                out[o] = relu && v < 0 ? 0 : v
-            }
+            addBiasAndActivation(yp, batch: 1)
         }}}}}
         return y
     }

@@ -103,17 +103,24 @@ public struct NetworkBenchmark: Codable, Sendable {
         return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(t0) / 1e9
     }
 
-    /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling,
-    /// in the arithmetic of `Int8Arithmetic.enabled`) and mean per-layer times of `forward` (f32)
-    /// layer by layer, at batch 1 (BLAS on one thread; the
-    /// layers' halves on `split`). The weights are rounded to half floats, as the shipped models store
-    /// them, so the layers take the paths they take when tracking (`HalfWeightMatrix`).
-    static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {
+    /// A network of `spec` with fixed random weights rounded to half floats, as the shipped models
+    /// store them (so the layers take the paths they take when tracking, `HalfWeightMatrix`), and a
+    /// fixed random input image.
+    static func timedNetwork(_ spec: NetworkSpec) -> (Sequential, Tensor) {
         let net = spec.build(seed: 3)
         for p in net.parameters { p.value = p.value.map { Float(Float16($0)) } }
-        net.use(split)
         var rng = SeededGenerator(seed: 5)
         let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        return (net, x)
+    }
+
+    /// Median time of `predict` (the inference forward pass, convolutions fused with their pooling,
+    /// in the arithmetic of `Int8Arithmetic.enabled`) and mean per-layer times of `forward` (f32)
+    /// layer by layer, at batch 1 (BLAS on one thread; the layers' halves on `split`), on
+    /// `timedNetwork`.
+    static func forwardTime(_ spec: NetworkSpec, seconds: Double, split: ForwardSplit = .serial) -> (Double, [LayerTime]) {
+        let (net, x) = timedNetwork(spec)
+        net.use(split)
         for _ in 0..<3 { _ = net.predict(x); _ = net.forward(x) }
         var totals: [Double] = []
         var per = [Double](repeating: 0, count: net.layers.count)
@@ -134,12 +141,9 @@ public struct NetworkBenchmark: Codable, Sendable {
     }
 
     /// Mean time of each step of `predict` (a convolution fused with its pooling counts as one step,
-    /// named after the convolution) at batch 1 on one thread.
+    /// named after the convolution) at batch 1 on one thread, on `timedNetwork`.
     static func predictSteps(_ spec: NetworkSpec, seconds: Double) -> [LayerTime] {
-        let net = spec.build(seed: 3)
-        for p in net.parameters { p.value = p.value.map { Float(Float16($0)) } }
-        var rng = SeededGenerator(seed: 5)
-        let x = Tensor(shape: [1, 3, spec.inputSize, spec.inputSize], data: (0..<(3 * spec.inputSize * spec.inputSize)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        let (net, x) = timedNetwork(spec)
         var totals: [String: Double] = [:], order: [String] = []
         var runs = 0
         let t0 = Date()
