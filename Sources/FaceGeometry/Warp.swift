@@ -1,13 +1,3 @@
-/// Interleaved 8-bit pixels seen through a pointer: `channels` bytes per pixel, `rowBytes` per row.
-/// The caller keeps the memory alive while the view is used.
-public struct PixelView {
-    public var base: UnsafePointer<UInt8>
-    public var width: Int, height: Int, channels: Int, rowBytes: Int
-    public init(base: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int, rowBytes: Int) {
-        self.base = base; self.width = width; self.height = height; self.channels = channels; self.rowBytes = rowBytes
-    }
-}
-
 public enum Warp {
     /// Resamples `src` into a square `size`×`size` planar float image `[channels, size, size]` (values
     /// 0…255) through `imageToCrop`, bilinear; image outside `src` reads as black.
@@ -16,6 +6,11 @@ public enum Warp {
     /// pixel-corner coordinate convention.
     public static func crop(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int,
                             into dst: UnsafeMutablePointer<Float>) {
+        guard src.isPacked else {
+            let inPicture = withPackedRegion(of: src, under: imageToCrop, size: size) { region, t in crop(region, imageToCrop: t, size: size, into: dst) }
+            if !inPicture { dst.update(repeating: 0, count: src.channels * size * size) }
+            return
+        }
         // RGB gets its own copy of the loop with the channel count fixed (unrolled per pixel).
         if src.channels == 3 { cropLoop(src, imageToCrop: imageToCrop, size: size, channels: 3, into: dst) }
         else { cropLoop(src, imageToCrop: imageToCrop, size: size, channels: src.channels, into: dst) }
@@ -68,6 +63,7 @@ public enum Warp {
     /// 2×2 box average: a `W`×`H` image becomes ⌊W/2⌋×⌊H/2⌋ (packed, same channels), each value
     /// rounded half up. In the pixel-corner convention a point maps exactly as p' = p / 2.
     public static func halve(_ src: PixelView) -> [UInt8] {
+        precondition(src.isPacked, "Warp.halve takes packed pixels")
         let (w, h, C) = (src.width / 2, src.height / 2, src.channels)
         let n = w * C
         // Each row: the two source rows summed per byte, then each byte's sum with the same channel of
@@ -107,35 +103,60 @@ extension Warp {
     /// filtering the training crops got. Exact in the pixel-corner convention.
     public static func cropPrefiltered(_ src: PixelView, imageToCrop: SimilarityTransform, size: Int,
                                        into dst: UnsafeMutablePointer<Float>) {
-        var shrink = 1 / imageToCrop.scale
-        guard shrink >= 1.8 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
-        // The region of the source under the crop (its rotated square's bounding box, plus a margin).
+        guard 1 / imageToCrop.scale >= 1.8 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
+        let inPicture = withPackedRegion(of: src, under: imageToCrop, size: size, halved: true) { half, t in
+            var t = t, shrink = 1 / imageToCrop.scale / 2
+            var (w, h) = (half.width, half.height)
+            guard shrink >= 1.8, w >= 4, h >= 4 else { return crop(half, imageToCrop: t, size: size, into: dst) }
+            var buffer = [UInt8]()
+            while shrink >= 1.8, w >= 4, h >= 4 {
+                buffer = buffer.isEmpty ? halve(half) : buffer.withUnsafeBufferPointer {
+                    halve(PixelView(base: $0.baseAddress!, width: w, height: h, channels: half.channels, rowBytes: w * half.channels))
+                }
+                (w, h) = (w / 2, h / 2)
+                shrink /= 2
+                t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
+            }
+            buffer.withUnsafeBufferPointer {
+                crop(PixelView(base: $0.baseAddress!, width: w, height: h, channels: half.channels, rowBytes: w * half.channels),
+                     imageToCrop: t, size: size, into: dst)
+            }
+        }
+        if !inPicture { crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
+    }
+
+    /// Calls `body` with packed pixels of the part of `src` under the crop (its rotated square's
+    /// bounding box plus a 2-pixel margin, from an even corner, within the picture) and the crop's
+    /// transform from that region, and returns true; every bilinear tap of the crop inside the
+    /// picture lies in the region, so cropping the region gives what cropping `src` gives. A packed
+    /// `src` is viewed in place; a 4:2:0 one has only the region converted to RGB, at half size
+    /// when `halved` (`PixelView.packedRGB`; the transform then includes the halving, and packed
+    /// pixels are halved by `halve`). Returns false without calling `body` when less than 2×2 pixels
+    /// of the picture are under the crop.
+    @discardableResult
+    static func withPackedRegion(of src: PixelView, under imageToCrop: SimilarityTransform, size: Int, halved: Bool = false,
+                                 _ body: (PixelView, SimilarityTransform) -> Void) -> Bool {
         let inv = imageToCrop.inverse
         let s = Float(size)
-        let corners = [Point(0, 0), Point(s, 0), Point(0, s), Point(s, s)].map(inv.apply)
-        let b = Box(bounding: corners)
+        let b = Box(bounding: [Point(0, 0), Point(s, 0), Point(0, s), Point(s, s)].map(inv.apply))
         let x0 = max(0, Int(b.minX.rounded(.down)) - 2) & ~1, y0 = max(0, Int(b.minY.rounded(.down)) - 2) & ~1
         let x1 = min(src.width, Int(b.maxX.rounded(.up)) + 2), y1 = min(src.height, Int(b.maxY.rounded(.up)) + 2)
-        guard x1 - x0 >= 2, y1 - y0 >= 2 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
-        var region = PixelView(base: src.base + y0 * src.rowBytes + x0 * src.channels, width: x1 - x0, height: y1 - y0,
-                               channels: src.channels, rowBytes: src.rowBytes)
+        guard x1 - x0 >= 2, y1 - y0 >= 2 else { return false }
         // Image → region coordinates: shift by the region's origin.
-        var t = imageToCrop.after(SimilarityTransform(a: 1, b: 0, tx: Float(x0), ty: Float(y0)))
-        var buffer = halve(region)
-        shrink /= 2
-        t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
-        var (w, h) = (region.width / 2, region.height / 2)
-        while shrink >= 1.8, w >= 4, h >= 4 {
-            buffer = buffer.withUnsafeBufferPointer {
-                halve(PixelView(base: $0.baseAddress!, width: w, height: h, channels: src.channels, rowBytes: w * src.channels))
-            }
-            (w, h) = (w / 2, h / 2)
-            shrink /= 2
-            t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
+        let t = imageToCrop.after(SimilarityTransform(a: 1, b: 0, tx: Float(x0), ty: Float(y0)))
+        let (w, h) = (x1 - x0, y1 - y0)
+        var pixels: [UInt8]
+        if src.isPacked {
+            let region = PixelView(base: src.base + y0 * src.rowBytes + x0 * src.channels, width: w, height: h,
+                                   channels: src.channels, rowBytes: src.rowBytes)
+            guard halved else { body(region, t); return true }
+            pixels = halve(region)
+        } else {
+            pixels = src.packedRGB(x0: x0, y0: y0, w: w, h: h, halved: halved)
         }
-        buffer.withUnsafeBufferPointer {
-            region = PixelView(base: $0.baseAddress!, width: w, height: h, channels: src.channels, rowBytes: w * src.channels)
-            crop(region, imageToCrop: t, size: size, into: dst)
-        }
+        let (pw, ph) = halved ? (w / 2, h / 2) : (w, h)
+        let pt = halved ? t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0)) : t
+        pixels.withUnsafeBufferPointer { body(PixelView(base: $0.baseAddress!, width: pw, height: ph, channels: src.channels, rowBytes: pw * src.channels), pt) }
+        return true
     }
 }

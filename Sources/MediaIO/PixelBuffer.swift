@@ -102,8 +102,26 @@ public struct Frame: Sendable {
     public var index: Int
     /// Presentation time in seconds (best-effort timestamp × stream time base).
     public var timestamp: Double
-    public var image: PixelBuffer
+    /// The packed pixels the reader made; nil for a frame that carries only its planes.
+    public var packed: PixelBuffer?
     /// The decoded samples as they came, when the reader keeps them (`VideoReader(keepPlanes:)`) and
     /// they are yuv420p of even size and need no rotation; else nil.
-    public var planes: YUV420Image? = nil
+    public var planes: YUV420Image?
+
+    public init(index: Int, timestamp: Double, image: PixelBuffer, planes: YUV420Image? = nil) {
+        self.init(index: index, timestamp: timestamp, packed: image, planes: planes)
+    }
+
+    /// A frame with packed pixels, planes or both.
+    public init(index: Int, timestamp: Double, packed: PixelBuffer?, planes: YUV420Image?) {
+        precondition(packed != nil || planes != nil, "Frame: no pixels")
+        self.index = index; self.timestamp = timestamp; self.packed = packed; self.planes = planes
+    }
+
+    /// The picture as packed pixels: the reader's, or for a planes-only frame its planes converted
+    /// to RGB on each access.
+    public var image: PixelBuffer {
+        get { packed ?? planes!.packed(.rgb24) }
+        set { packed = newValue }
+    }
 }

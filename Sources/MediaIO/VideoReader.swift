@@ -37,6 +37,10 @@ public final class VideoReader {
     /// Whether frames also carry the decoded samples (`Frame.planes`) when they are 8-bit
     /// limited-range 4:2:0 of even size and need no rotation.
     public let keepsPlanes: Bool
+    /// Whether every frame carries packed pixels, or only those without planes (`Frame.image`
+    /// converts a planes-only frame when asked).
+    public let rgbFrames: RGBFrames
+    public enum RGBFrames: Sendable { case always, onlyWithoutPlanes }
     /// Why the last frame carried no planes although `keepsPlanes` asked for them (nil when it did).
     public private(set) var planesRefusal: String?
     /// The video stream's colour tags (unspecified when it has none).
@@ -50,22 +54,25 @@ public final class VideoReader {
     private var codecContext: UnsafeMutablePointer<AVCodecContext>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var frame: UnsafeMutablePointer<AVFrame>?
-    private var sws: OpaquePointer?
+    private let packing = PackedConversion()
     private var streamIndex: Int32 = -1
     private var timeBase: Double = 0
     private var draining = false
     private var finished = false
     private var lastTimestamp: Double?
-    static let scalePadding = 256
 
     /// Opens `url`. Throws `MediaError` naming the file: missing, not media, no video stream, no decoder.
     /// - Parameter threads: decoder threads (0 = FFmpeg chooses).
     /// - Parameter keepPlanes: also hand out the decoded yuv420p samples where they can be encoded
     ///   again as they are (`Frame.planes`); costs a copy of them per frame.
-    public init(url: URL, format: PixelBuffer.Format = .rgb24, threads: Int = 0, keepPlanes: Bool = false) throws {
+    /// - Parameter rgbFrames: `.onlyWithoutPlanes` skips the packed conversion of frames that carry
+    ///   planes (for readers of the samples, such as the tracker's crops).
+    public init(url: URL, format: PixelBuffer.Format = .rgb24, threads: Int = 0, keepPlanes: Bool = false,
+                rgbFrames: RGBFrames = .always) throws {
         self.url = url
         self.outputFormat = format
         self.keepsPlanes = keepPlanes
+        self.rgbFrames = rgbFrames
         let path = url.path
         av_log_set_level(AV_LOG_QUIET)
         var fmt: UnsafeMutablePointer<AVFormatContext>?
@@ -131,7 +138,6 @@ public final class VideoReader {
     deinit { release() }
 
     private func release() {
-        if sws != nil { sws_freeContext(sws); sws = nil }
         if frame != nil { av_frame_free(&frame) }
         if packet != nil { av_packet_free(&packet) }
         if codecContext != nil { avcodec_free_context(&codecContext) }
@@ -178,33 +184,23 @@ public final class VideoReader {
     private func convert(_ f: UnsafeMutablePointer<AVFrame>) -> Frame? {
         let (w, h) = (Int(f.pointee.width), Int(f.pointee.height))
         guard w > 0, h > 0 else { return nil }
-        let dstFormat = outputFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24
-        sws = sws_getCachedContext(sws, Int32(w), Int32(h), AVPixelFormat(rawValue: f.pointee.format),
-                                   Int32(w), Int32(h), dstFormat, SWS_BILINEAR, nil, nil, nil)
-        guard let sws else { return nil }
-        // swscale's SIMD writers may run a few bytes past the last pixel: convert into a padded
-        // buffer and drop the padding afterwards. Every pixel is written, so nothing is zeroed first.
-        func scale(into dst: UnsafeMutablePointer<UInt8>) -> Bool {
-            var dstPlanes: [UnsafeMutablePointer<UInt8>?] = [dst, nil, nil, nil]
-            var dstStrides: [Int32] = [Int32(w * 3), 0, 0, 0]
-            return withUnsafePointer(to: &f.pointee.data) { srcData in
+        let planes = keepsPlanes ? planes(of: f) : nil
+        var image: PixelBuffer?
+        if planes == nil || rgbFrames == .always {
+            let data = withUnsafePointer(to: &f.pointee.data) { srcData in
                 withUnsafePointer(to: &f.pointee.linesize) { srcLines in
                     srcData.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sp in
                         srcLines.withMemoryRebound(to: Int32.self, capacity: 8) { lp in
-                            sws_scale(sws, sp, lp, 0, Int32(h), &dstPlanes, &dstStrides) == Int32(h)
+                            packing.convert(data: sp, lines: lp, width: w, height: h, pixelFormat: AVPixelFormat(rawValue: f.pointee.format),
+                                            colourSpace: f.pointee.colorspace, fullRange: f.pointee.color_range == AVCOL_RANGE_JPEG, to: outputFormat)
                         }
                     }
                 }
             }
+            guard let data else { return nil }
+            image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)
+            if info.rotation != 0 { image = image!.rotated(clockwise: info.rotation) }
         }
-        var ok = false
-        var data = [UInt8](unsafeUninitializedCapacity: w * h * 3 + VideoReader.scalePadding) { dst, n in
-            (dst.baseAddress! + w * h * 3).initialize(repeating: 0, count: VideoReader.scalePadding)
-            ok = scale(into: dst.baseAddress!)
-            n = ok ? w * h * 3 + VideoReader.scalePadding : 0
-        }
-        guard ok else { return nil }
-        data.removeLast(VideoReader.scalePadding)
         var ts: Double
         let pts = f.pointee.best_effort_timestamp
         let fromPts = Double(pts) * timeBase
@@ -213,10 +209,8 @@ public final class VideoReader {
         else if let last = lastTimestamp { ts = last + (info.fps > 0 && info.fps < 1e4 ? 1 / info.fps : 1.0 / 30) }
         else { ts = 0 }
         lastTimestamp = ts
-        var image = PixelBuffer(width: w, height: h, format: outputFormat, data: data)
-        if info.rotation != 0 { image = image.rotated(clockwise: info.rotation) }
         defer { framesDecoded += 1 }
-        return Frame(index: framesDecoded, timestamp: ts, image: image, planes: keepsPlanes ? planes(of: f) : nil)
+        return Frame(index: framesDecoded, timestamp: ts, packed: image, planes: planes)
     }
 
     /// A copy of the frame's samples when it is 8-bit limited-range yuv420p of even size shown

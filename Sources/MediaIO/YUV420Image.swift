@@ -6,7 +6,11 @@
 /// drawn on the decoded samples and encoded without converting the frame to RGB and back.
 public struct YUV420Image: Sendable, Equatable {
     /// The RGB ↔ YUV matrix of the samples (ITU-R BT.601 or BT.709).
-    public enum Matrix: String, Sendable { case bt601, bt709 }
+    public enum Matrix: String, Sendable {
+        case bt601, bt709
+        /// The luma weights of red and blue: E'Y = kr·R + (1 − kr − kb)·G + kb·B.
+        public var weights: (kr: Double, kb: Double) { self == .bt709 ? (0.2126, 0.0722) : (0.299, 0.114) }
+    }
 
     public let width: Int, height: Int
     public var matrix: Matrix
@@ -35,7 +39,7 @@ public struct YUV420Image: Sendable, Equatable {
     /// E'Y = Kr·R + (1 − Kr − Kb)·G + Kb·B on [0, 1], Y = 16 + 219·E'Y,
     /// Cb = 128 + 224·(B − E'Y) / (2 − 2Kb), Cr = 128 + 224·(R − E'Y) / (2 − 2Kr), rounded.
     public static func samples(r: UInt8, g: UInt8, b: UInt8, matrix: Matrix) -> (UInt8, UInt8, UInt8) {
-        let (kr, kb): (Double, Double) = matrix == .bt709 ? (0.2126, 0.0722) : (0.299, 0.114)
+        let (kr, kb) = matrix.weights
         let (R, G, B) = (Double(r) / 255, Double(g) / 255, Double(b) / 255)
         let ey = kr * R + (1 - kr - kb) * G + kb * B
         func q(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }

@@ -18,7 +18,8 @@ final class FrameSearches {
 
     var grey: GreyImage {
         if let g = cachedGrey { return g }
-        let g = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
+        let g = image.isPacked ? GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
+            : GreyImage(limitedRangeLuma: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
         cachedGrey = g
         return g
     }

@@ -72,7 +72,8 @@ public final class MultiFaceTracker {
         }
     }
 
-    /// Processes one frame (packed RGB) shown at `timestamp` seconds; one observation per face id.
+    /// Processes one frame (packed RGB or 4:2:0 samples, `PixelView`) shown at `timestamp` seconds; one
+    /// observation per face id.
     public func process(_ image: PixelView, timestamp: Double) -> [Tracker.Observation] {
         let following = tracks.indices.filter { tracks[$0].isTracking }
         let held = following.map { tracks[$0].lastBox! }

@@ -92,7 +92,7 @@ public final class Tracker {
         self.localizer = localizer; self.detector = detector; self.options = options
     }
 
-    /// Processes one frame (packed RGB) shown at `timestamp` seconds.
+    /// Processes one frame (packed RGB or 4:2:0 samples, `PixelView`) shown at `timestamp` seconds.
     public func process(_ image: PixelView, timestamp: Double) -> Observation {
         follow(image, timestamp: timestamp, avoiding: [], with: localizer)
             ?? acquire(image, at: timestamp, avoiding: [], searches: FrameSearches(image: image, detector: detector))

@@ -61,10 +61,10 @@ public enum VideoBenchmark {
         return n
     }
 
-    /// Frames per second of decoding `url` to packed RGB, as `track` does.
+    /// Frames per second of decoding `url` as `track` does (`VideoReader.forTracking`).
     public static func decodeFps(_ url: URL) throws -> Double {
         let t0 = Date()
-        let reader = try VideoReader(url: url, format: .rgb24)
+        let reader = try VideoReader.forTracking(url)
         var n = 0
         while reader.nextFrame() != nil { n += 1 }
         return Double(n) / Date().timeIntervalSince(t0)

@@ -92,9 +92,7 @@ public struct VideoJob {
     public func run(localizer: Localizer, detector: FaceDetector, helper: Localizer? = nil,
                     progress: ((Int, Int) -> Void)? = nil) throws -> VideoSummary {
         let start = Date()
-        // With an overlay, frames keep their decoded samples so that the overlay is drawn on them and
-        // encoded without the RGB → YUV conversion (RGB remains the path for other pixel formats).
-        let reader = try VideoReader(url: input, format: .rgb24, keepPlanes: writeOverlay)
+        let reader = try VideoReader.forTracking(input)
         let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: trackerOptions, maxFaces: maxFaces,
                                        newFaceInterval: newFaceInterval, helper: helper)
         let csvTemp = AtomicFile.temporaryURL(for: csvURL)
@@ -124,6 +122,7 @@ public struct VideoJob {
                 let t0 = DispatchTime.now()
                 guard let f = reader.nextFrame() else { break }
                 clock.decode += Self.seconds(since: t0)
+                if f.planes != nil { clock.framesOnPlanes += 1 }
                 if !decoded.push(f) { break }
             }
         }.start()
@@ -137,7 +136,6 @@ public struct VideoJob {
                     // decoded samples when the frame carries them, then encoded as they are.
                     let t0 = DispatchTime.now()
                     if frame.planes != nil {
-                        clock.framesOnPlanes += 1
                         OverlayRenderer.draw(obs, on: &frame.planes!)
                     } else {
                         OverlayRenderer.draw(obs, on: &frame.image)
@@ -212,8 +210,8 @@ public struct VideoJob {
             settings["overlay_preset"] = overlayOptions.preset
             settings["overlay_crf"] = "\(overlayOptions.crf)"
             settings["overlay_threads"] = "\(overlayOptions.encoderThreads(width: reader.info.width, height: reader.info.height))"
-            settings["overlay_drawn_on"] = Self.overlayRoute(framesOnPlanes: clock.framesOnPlanes, frames: frames, refusal: reader.planesRefusal)
         }
+        settings["frames_read_as"] = Self.pixelRoute(framesOnPlanes: clock.framesOnPlanes, frames: frames, refusal: reader.planesRefusal)
         let faces = tracker.tracks.indices.map { id in
             VideoSummary.Face(faceID: id, framesTracked: facesTracked[id], successRate: Double(facesTracked[id]) / Double(frames),
                               acquisitions: tracker.tracks[id].acquisitions, jitter: jitter[id].value)
@@ -229,9 +227,10 @@ public struct VideoJob {
         return summary
     }
 
-    /// What the overlay was drawn on, for `NAME.json`: the decoded samples (encoded without
-    /// conversion), RGB (converted to yuv420p for the encoder) and why, or the one on some frames.
-    static func overlayRoute(framesOnPlanes: Int, frames: Int, refusal: String?) -> String {
+    /// What the crops, the detector and the overlay read, for `NAME.json` (`VideoReader.forTracking`):
+    /// the decoded samples (the overlay then encoded without conversion), RGB and why, or the one
+    /// on some frames.
+    static func pixelRoute(framesOnPlanes: Int, frames: Int, refusal: String?) -> String {
         if framesOnPlanes == frames { return "decoded yuv420p" }
         let why = refusal.map { " (\($0))" } ?? ""
         if framesOnPlanes == 0 { return "rgb" + why }
@@ -256,5 +255,15 @@ private final class ErrorBox: @unchecked Sendable {
     var value: Error? {
         get { lock.lock(); defer { lock.unlock() }; return error }
         set { lock.lock(); if error == nil { error = newValue }; lock.unlock() }
+    }
+}
+
+extension VideoReader {
+    /// A reader as the tracker reads: frames keep their decoded samples where they are 8-bit 4:2:0
+    /// (every common video), and then come without packed RGB; the crops read the samples
+    /// (converting only the face's region to RGB), and the overlay is drawn on them and encoded as
+    /// they are. Other inputs (10-bit, 4:2:2, full range, rotated) come as packed RGB.
+    public static func forTracking(_ url: URL, threads: Int = 0) throws -> VideoReader {
+        try VideoReader(url: url, format: .rgb24, threads: threads, keepPlanes: true, rgbFrames: .onlyWithoutPlanes)
     }
 }

@@ -139,7 +139,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 }
             }
 
-            let reader = try VideoReader(url: url, threads: 1)
+            let reader = try VideoReader.forTracking(url, threads: 1)
             // The helper copies the localiser's settings, this clip's convention included.
             let helper = SpareCore.helper(for: localizer, maxFaces: faces, pairedFrames: tracking.pairedFrames)
             let tracker = MultiFaceTracker(localizer: localizer, detector: detector, options: options, maxFaces: faces, helper: helper)

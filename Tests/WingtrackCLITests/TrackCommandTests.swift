@@ -151,7 +151,7 @@ final class TrackCommandTests: XCTestCase {
                                            "--models", repo.appendingPathComponent("models").path])
         XCTAssertEqual(run.status, 0, run.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip.json"))) as! [String: Any]
-        XCTAssertEqual((json["settings"] as? [String: String])?["overlay_drawn_on"], "decoded yuv420p")
+        XCTAssertEqual((json["settings"] as? [String: String])?["frames_read_as"], "decoded yuv420p")
         let input = try VideoReader(url: clip, keepPlanes: true)
         let overlay = try VideoReader(url: out.appendingPathComponent("clip.overlay.mp4"), keepPlanes: true)
         XCTAssertEqual(overlay.colourTags, ColourTags(primaries: 1, transfer: 1, matrix: 1))
@@ -177,7 +177,7 @@ final class TrackCommandTests: XCTestCase {
         let run2 = try WingtrackBinary.run(["track", turned.path, "-o", out.path, "--no-stage2", "--models", repo.appendingPathComponent("models").path])
         XCTAssertEqual(run2.status, 0, run2.stderr)
         let json2 = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("turned.json"))) as! [String: Any]
-        XCTAssertEqual((json2["settings"] as? [String: String])?["overlay_drawn_on"], "rgb (the input is shown rotated by 90°)")
+        XCTAssertEqual((json2["settings"] as? [String: String])?["frames_read_as"], "rgb (the input is shown rotated by 90°)")
     }
 
     func testBatchWithABrokenFileResumeAndShards() throws {
