@@ -82,9 +82,11 @@ public struct PixelView {
 /// its mean), colour difference (C − 128)·255/224 times
 /// R: 2(1 − kr)·Cr, B: 2(1 − kb)·Cb, G: −(2kb(1 − kb)·Cb + 2kr(1 − kr)·Cr)/(1 − kr − kb).
 private struct ConversionTables {
-    var y: [Int32], crR: [Int32], cbB: [Int32], cbG: [Int32], crG: [Int32]
+    let kr: Float, kb: Float
+    let y: [Int32], crR: [Int32], cbB: [Int32], cbG: [Int32], crG: [Int32]
 
     init(kr: Float, kb: Float) {
+        self.kr = kr; self.kb = kb
         let kg = Double(1 - kr - kb), kr = Double(kr), kb = Double(kb)
         func table(_ f: (Double) -> Double) -> [Int32] { (0..<256).map { Int32((f(Double($0)) * 65536).rounded()) } }
         y = (0...1020).map { (sum: Int) -> Int32 in
@@ -97,15 +99,10 @@ private struct ConversionTables {
         crG = table { ($0 - 128) * 255 / 224 * 2 * kr * (1 - kr) / kg }
     }
 
-    private static let bt601 = ConversionTables(kr: 0.299, kb: 0.114)
-    private static let bt709 = ConversionTables(kr: 0.2126, kb: 0.0722)
+    /// BT.601's and BT.709's, made once.
+    private static let common = [ConversionTables(kr: 0.299, kb: 0.114), ConversionTables(kr: 0.2126, kb: 0.0722)]
 
-    /// The tables of a matrix (BT.601's and BT.709's are made once).
     static func of(kr: Float, kb: Float) -> ConversionTables {
-        if kr == bt709Weights.kr, kb == bt709Weights.kb { return bt709 }
-        if kr == bt601Weights.kr, kb == bt601Weights.kb { return bt601 }
-        return ConversionTables(kr: kr, kb: kb)
+        common.first { abs($0.kr - kr) < 1e-6 && abs($0.kb - kb) < 1e-6 } ?? ConversionTables(kr: kr, kb: kb)
     }
-    private static let bt601Weights: (kr: Float, kb: Float) = (0.299, 0.114)
-    private static let bt709Weights: (kr: Float, kb: Float) = (0.2126, 0.0722)
 }

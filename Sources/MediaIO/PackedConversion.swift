@@ -22,14 +22,7 @@ final class PackedConversion {
         guard let sws = context else { return nil }
         let space = Int32(colourSpace.rawValue)
         if detailsSetFor.map({ $0.0 != sws || $0.1 != space || $0.2 != fullRange }) ?? true {
-            // Keep what swscale chose (its range for the JPEG formats, the output side) and set the
-            // picture's matrix, and its range when the frame says full.
-            var inv: UnsafeMutablePointer<Int32>?, table: UnsafeMutablePointer<Int32>?
-            var srcRange: Int32 = 0, dstRange: Int32 = 0, brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
-            if sws_getColorspaceDetails(sws, &inv, &srcRange, &table, &dstRange, &brightness, &contrast, &saturation) >= 0 {
-                _ = sws_setColorspaceDetails(sws, sws_getCoefficients(space), fullRange ? 1 : srcRange, table, dstRange,
-                                             brightness, contrast, saturation)
-            }
+            setColourMatrices(of: sws, input: space, fullRangeInput: fullRange)
             detailsSetFor = (sws, space, fullRange)
         }
         var ok = false
@@ -44,6 +37,17 @@ final class PackedConversion {
         out.removeLast(Self.padding)
         return out
     }
+}
+
+/// Sets the matrices a swscale context converts with (FFmpeg colour-space codes, ISO/IEC 23091-2;
+/// unspecified and unknown ones mean BT.601; nil keeps swscale's choice), and marks its input full
+/// range when `fullRangeInput` (else swscale's choice stays: full for the JPEG formats).
+func setColourMatrices(of sws: OpaquePointer, input: Int32? = nil, output: Int32? = nil, fullRangeInput: Bool = false) {
+    var inv: UnsafeMutablePointer<Int32>?, table: UnsafeMutablePointer<Int32>?
+    var srcRange: Int32 = 0, dstRange: Int32 = 0, brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
+    guard sws_getColorspaceDetails(sws, &inv, &srcRange, &table, &dstRange, &brightness, &contrast, &saturation) >= 0 else { return }
+    _ = sws_setColorspaceDetails(sws, input.map { sws_getCoefficients($0) } ?? UnsafePointer(inv), fullRangeInput ? 1 : srcRange,
+                                 output.map { sws_getCoefficients($0) } ?? UnsafePointer(table), dstRange, brightness, contrast, saturation)
 }
 
 extension YUV420Image {

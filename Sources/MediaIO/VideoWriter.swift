@@ -235,18 +235,11 @@ public final class VideoWriter {
         sws = sws_getCachedContext(sws, Int32(src.width), Int32(src.height), src.format == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24,
                                    Int32(codedWidth), Int32(codedHeight), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
         guard sws != nil else { throw MediaError(.write, path: path, reason: "cannot convert a \(src.width)x\(src.height) frame") }
-        setMatrix(of: sws!)
+        // The matrix the stream is tagged with (untagged: BT.601, as readers assume), so that a
+        // player shows the colours that were written.
+        setColourMatrices(of: sws!, output: matrixCode)
         scalePacked(src, with: sws, into: frame)
         try encode(timestamp: timestamp)
-    }
-
-    /// Makes `context` convert RGB with the matrix the stream is tagged with (untagged: BT.601, as
-    /// readers assume), so that a player shows the colours that were written.
-    private func setMatrix(of context: OpaquePointer) {
-        var inv: UnsafeMutablePointer<Int32>?, table: UnsafeMutablePointer<Int32>?
-        var srcRange: Int32 = 0, dstRange: Int32 = 0, brightness: Int32 = 0, contrast: Int32 = 0, saturation: Int32 = 0
-        guard sws_getColorspaceDetails(context, &inv, &srcRange, &table, &dstRange, &brightness, &contrast, &saturation) >= 0 else { return }
-        _ = sws_setColorspaceDetails(context, inv, srcRange, sws_getCoefficients(matrixCode), dstRange, brightness, contrast, saturation)
     }
 
     /// Encodes yuv420p samples shown at `timestamp` seconds, as `write(_:timestamp:)` does with RGB.
