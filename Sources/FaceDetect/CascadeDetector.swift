@@ -24,20 +24,6 @@ public struct GreyImage: Sendable {
         self.init(width: width, height: height, pixels: p)
     }
 
-    /// The grey image of a limited-range luma plane (16–235, as video decoders give it): each sample
-    /// stretched to 0…255 as (Y − 16)·255/219, rounded and clamped.
-    public init(limitedRangeLuma luma: UnsafePointer<UInt8>, width: Int, height: Int, rowBytes: Int) {
-        let table = (0..<256).map { UInt8(min(max((Float($0) - 16) * 255 / 219, 0), 255).rounded()) }
-        var p = [UInt8](repeating: 0, count: width * height)
-        table.withUnsafeBufferPointer { t in
-            for y in 0..<height {
-                let row = luma + y * rowBytes
-                for x in 0..<width { p[y * width + x] = t[Int(row[x])] }
-            }
-        }
-        self.init(width: width, height: height, pixels: p)
-    }
-
     /// Bilinear resize (OpenCV's INTER_LINEAR sampling: source = (dst + 0.5)·scale − 0.5), with
     /// per-column taps computed once and 8-bit fixed-point weights.
     public func resized(width w: Int, height h: Int) -> GreyImage {

@@ -16,10 +16,20 @@ final class FrameSearches {
         self.image = image; self.detector = detector
     }
 
+    /// The detector's grey picture: the luma (0.299 R + 0.587 G + 0.114 B) of the frame's RGB; for
+    /// decoded 4:2:0 samples, of their conversion (`PixelView.packedRGB`), made only on frames the
+    /// detector runs on. (The luma plane stretched to full range is the same up to rounding, but the
+    /// cascades are that sensitive: it moved two acquisitions on the generated clips onto part of
+    /// the face.)
     var grey: GreyImage {
         if let g = cachedGrey { return g }
-        let g = image.isPacked ? GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
-            : GreyImage(limitedRangeLuma: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
+        let g: GreyImage
+        if image.isPacked {
+            g = GreyImage(rgb: image.base, width: image.width, height: image.height, rowBytes: image.rowBytes)
+        } else {
+            let rgb = image.packedRGB(x0: 0, y0: 0, w: image.width, h: image.height)
+            g = rgb.withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: image.width, height: image.height, rowBytes: 3 * image.width) }
+        }
         cachedGrey = g
         return g
     }

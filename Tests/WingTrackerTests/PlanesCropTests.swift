@@ -1,5 +1,4 @@
 import XCTest
-import FaceDetect
 import FaceGeometry
 import MediaIO
 
@@ -135,17 +134,5 @@ final class PlanesCropTests: XCTestCase {
             XCTAssertLessThanOrEqual(d.max()!, 2, "prefiltered crop at \(center)")
             XCTAssertLessThan(d.reduce(0, +) / Float(d.count), 0.5, "prefiltered crop at \(center)")
         }
-    }
-
-    /// The detector's grey picture from the luma plane is its grey picture of the RGB (BT.601,
-    /// whose luma weights the detector uses) where no colour clips, to the rounding of each.
-    func testGreyFromLumaMatchesGreyOfRGB() {
-        let p = picture(matrix: .bt601, seed: 5, saturated: false)
-        let rgb = exactRGB(p)
-        let fromRGB = rgb.withUnsafeBufferPointer { GreyImage(rgb: $0.baseAddress!, width: p.width, height: p.height, rowBytes: 3 * p.width) }
-        let fromLuma = p.luma.withUnsafeBufferPointer { GreyImage(limitedRangeLuma: $0.baseAddress!, width: p.width, height: p.height, rowBytes: p.width) }
-        let (mx, mean) = maxAndMeanDifference(fromLuma.pixels, fromRGB.pixels)
-        XCTAssertLessThanOrEqual(mx, 1)
-        XCTAssertLessThan(mean, 0.5)
     }
 }
