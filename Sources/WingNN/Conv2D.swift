@@ -1,9 +1,12 @@
+import Foundation
+
 /// 2-D convolution, `[N, Cin, H, W]` → `[N, Cout, outH, outW]`, square kernel, zero padding, with an
 /// optional fused ReLU.
 ///
 /// y[n, o, oy, ox] = act(b[o] + Σ_{c,ky,kx} W[o, c, ky, kx] · x[n, c, oy·s − p + ky, ox·s − p + kx]).
 /// Computed as im2col + one SGEMM per group of images (groups keep the column buffer within
-/// `columnBudget`); at batch 1 by the paths of `Conv2D+BatchOne.swift`, in two halves that `split`
+/// `columnBudget`), or for 3×3 stride-1 layers with 16+ input channels by Winograd's F(2×2, 3×3)
+/// (`Conv2D+Winograd.swift`: training's layers); at batch 1 by the paths of `Conv2D+BatchOne.swift`, in two halves that `split`
 /// may run on two threads (see `ForwardSplit`).
 /// Weights `[Cout, Cin, k, k]` are He-normal, biases zero. Buffers are kept between calls; the
 /// returned tensors share them until the next call.
@@ -56,6 +59,16 @@ public final class Conv2D: Layer {
     static var sliceFloats = 128 << 10
     /// Inner-dimension slice of the weight-gradient GEMM.
     static let innerSlice = 4096
+    /// Whether batch > 1 passes of 3×3 stride-1 pad-1 layers run Winograd's F(2×2, 3×3)
+    /// (`Conv2D+Winograd.swift`); off, they unfold like every other layer. The environment variable
+    /// `WINGTRACK_WINOGRAD=0` turns it off (to compare: docs/performance.md).
+    nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["WINGTRACK_WINOGRAD"] != "0"
+    /// Fewest input channels for the Winograd route (the products' inner size).
+    nonisolated(unsafe) public static var winogradMinChannels = 16
+    /// Upper bound on floats in one group's Winograd planes.
+    nonisolated(unsafe) public static var winogradBudget = 1 << 21
+    /// The Winograd passes' buffers.
+    var winograd = WinogradBuffers()
 
     /// He-initialised weights from `rng`, zero biases.
     public convenience init(name: String, inChannels: Int, outChannels: Int, kernel: Int = 3, stride: Int = 1, padding: Int = 1,
@@ -107,6 +120,7 @@ public final class Conv2D: Layer {
             output.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: false) }
             return output
         }
+        if takesWinograd { return forwardWinograd(x, g) }
         let (N, P, K, O) = (x.batch, g.positions, g.patchSize, outChannels)
         let group = groupSize(g, batch: N)
         output.reuse(as: [N, O, g.outHeight, g.outWidth])
@@ -144,6 +158,12 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {
+        if takesWinograd {
+            precondition(dOut.shape == output.shape && dOut.batch == input.batch, "\(name): dOut shape \(dOut.shape)")
+            backwardWinograd(dOut, needInputGradient: needInputGradient, into: &inputGradient)
+            input = Tensor(zeros: [0])
+            return needInputGradient ? inputGradient : Tensor(zeros: [0])
+        }
         let g = geometry(input.shape)
         let (N, P, K, O) = (input.batch, g.positions, g.patchSize, outChannels)
         precondition(dOut.shape == [N, O, g.outHeight, g.outWidth], "\(name): dOut shape \(dOut.shape)")

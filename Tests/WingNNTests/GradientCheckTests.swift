@@ -56,6 +56,16 @@ final class GradientCheckTests: XCTestCase {
         check(Sequential([Conv2D(name: "c", inChannels: 3, outChannels: 2, kernel: 5, stride: 2, padding: 2, rng: &rng)]), input: [3, 3, 9, 6])
     }
 
+    /// 16+ input channels at batch 3: the Winograd route (`Conv2D+Winograd.swift`), odd sizes. (Without
+    /// the fused ReLU: with 16 channels some outputs lie within h of its kink; `LayerAgreementTests`
+    /// checks the masked route against the unfolded one.)
+    func testWinogradConvGradients() {
+        var rng = SeededGenerator(seed: 5)
+        let conv = Conv2D(name: "w", inChannels: 16, outChannels: 3, rng: &rng)
+        XCTAssertTrue(conv.takesWinograd)
+        check(Sequential([conv]), input: [3, 16, 5, 3])
+    }
+
     func testConvWithFusedReLUGradients() {
         var rng = SeededGenerator(seed: 2)
         check(Sequential([Conv2D(name: "c", inChannels: 2, outChannels: 4, relu: true, rng: &rng)]), input: [3, 2, 5, 7])

@@ -34,6 +34,47 @@ final class LayerAgreementTests: XCTestCase {
         }
     }
 
+    /// Training's 3×3 layers with 16+ input channels run Winograd's F(2×2, 3×3) at batch > 1: its
+    /// outputs against the naive loops, and its input, weight and bias gradients against im2col's
+    /// (finite differences check them too, `GradientCheckTests`), on odd and tiny sizes, with the
+    /// batch in one group and one image per group.
+    func testWinogradMatchesNaiveLoopsAndUnfoldedGradients() {
+        // (in, out, H, W, batch)
+        let cases = [(16, 5, 7, 5, 3), (17, 4, 1, 2, 2), (16, 8, 8, 8, 3), (32, 3, 3, 9, 2), (24, 64, 4, 4, 5)]
+        let savedBudget = Conv2D.winogradBudget
+        defer { Conv2D.winogradBudget = savedBudget; Conv2D.winogradEnabled = true }
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(60 + i))
+            for relu in [false, true] {
+                let conv = Conv2D(name: "w", inChannels: c.0, outChannels: c.1, relu: relu, rng: &rng)
+                conv.bias.value = (0..<c.1).map { Float($0) * 0.1 - 0.2 }
+                let x = random([c.4, c.0, c.2, c.3], seed: UInt64(200 + i))
+                var ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                                kernel: 3, stride: 1, padding: 1)
+                if relu { ref.data = ref.data.map { max(0, $0) } }
+                let dOut = random(ref.shape, seed: UInt64(300 + i))
+                func pass(winograd: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+                    Conv2D.winogradEnabled = winograd
+                    XCTAssertEqual(conv.takesWinograd, winograd)
+                    conv.parameters.forEach { $0.zeroGrad() }
+                    let y = conv.forward(x).data
+                    let dx = conv.backward(dOut, needInputGradient: true).data
+                    return (y, dx, conv.weight.grad, conv.bias.grad)
+                }
+                let unfolded = pass(winograd: false)
+                for budget in [1 << 21, 1] {
+                    Conv2D.winogradBudget = budget
+                    let w = pass(winograd: true)
+                    let what = "case \(i) relu \(relu) budget \(budget)"
+                    assertClose(w.y, ref.data, rtol: 1e-4, atol: 1e-4, "\(what): output")
+                    assertClose(w.dx, unfolded.dx, rtol: 1e-4, atol: 1e-4, "\(what): input gradient")
+                    assertClose(w.dw, unfolded.dw, rtol: 1e-4, atol: 1e-4, "\(what): weight gradient")
+                    assertClose(w.db, unfolded.db, rtol: 1e-5, atol: 1e-5, "\(what): bias gradient")
+                }
+            }
+        }
+    }
+
     /// Batch 1 runs in two halves (by output rows or by channels); with a helper thread the halves run
     /// at once. Both must match the naive loops, and each other bit for bit.
     func testBatchOneHalvesMatchNaiveAndAreBitIdenticalOnTwoThreads() {

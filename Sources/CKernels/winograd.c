@@ -1,0 +1,206 @@
+#include "winograd.h"
+
+#include <string.h>
+
+// Every loop below runs along a tile row (tx) or an image row, so that it vectorises; the plane
+// values of one tile row are consecutive in each of the 16 planes.
+
+// Columns of one row r of a tile row: (r B)[tx] into the four planes v0..v3 (input transform).
+static void input_columns(const float *restrict r, int tw, float *restrict v0, float *restrict v1,
+                          float *restrict v2, float *restrict v3) {
+    for (int tx = 0; tx < tw; tx++) {
+        const float *q = r + 2 * tx;
+        v0[tx] = q[0] - q[2];
+        v1[tx] = q[1] + q[2];
+        v2[tx] = q[2] - q[1];
+        v3[tx] = q[1] - q[3];
+    }
+}
+
+// Columns of one row of M: (m Aᵀ... ) the two outputs per tile, interleaved into r (output transform).
+static void output_columns(const float *restrict m0, const float *restrict m1, const float *restrict m2,
+                           const float *restrict m3, int tw, float *restrict r) {
+    for (int tx = 0; tx < tw; tx++) {
+        r[2 * tx] = m0[tx] + m1[tx] + m2[tx];
+        r[2 * tx + 1] = m1[tx] - m2[tx] - m3[tx];
+    }
+}
+
+// Columns of one row s of A dy: (s Aᵀ) into the four planes m0..m3 (output adjoint).
+static void output_adjoint_columns(const float *restrict s, int tw, float *restrict m0, float *restrict m1,
+                                   float *restrict m2, float *restrict m3) {
+    for (int tx = 0; tx < tw; tx++) {
+        float e = s[2 * tx], o = s[2 * tx + 1];
+        m0[tx] = e;
+        m1[tx] = e + o;
+        m2[tx] = e - o;
+        m3[tx] = -o;
+    }
+}
+
+void wt_winograd_input(const float *image, int channels, int height, int width,
+                       float *planes, long plane_stride, long channel_stride, float *scratch) {
+    const int th = (height + 1) / 2, tw = (width + 1) / 2;
+    const int ph = 2 * th + 2, pw = 2 * tw + 2;
+    float *padded = scratch, *t = scratch + (long)ph * pw;
+    // padded[r][s] = image[r − 1][s − 1]; the zero border is never overwritten.
+    memset(padded, 0, sizeof(float) * ph * pw);
+    for (int c = 0; c < channels; c++) {
+        const float *src = image + (long)c * height * width;
+        for (int y = 0; y < height; y++) memcpy(padded + (long)(y + 1) * pw + 1, src + (long)y * width, sizeof(float) * width);
+        float *out = planes + c * channel_stride;
+        for (int ty = 0; ty < th; ty++) {
+            const float *d0 = padded + (long)(2 * ty) * pw, *d1 = d0 + pw, *d2 = d1 + pw, *d3 = d2 + pw;
+            float *t0 = t, *t1 = t + pw, *t2 = t + 2 * pw, *t3 = t + 3 * pw;
+            for (int s = 0; s < pw; s++) {   // Bᵀ d: the rows
+                t0[s] = d0[s] - d2[s];
+                t1[s] = d1[s] + d2[s];
+                t2[s] = d2[s] - d1[s];
+                t3[s] = d1[s] - d3[s];
+            }
+            for (int a = 0; a < 4; a++) {      // (Bᵀ d) B: the columns
+                float *v0 = out + (4 * a) * plane_stride + ty * tw;
+                input_columns(t + a * pw, tw, v0, v0 + plane_stride, v0 + 2 * plane_stride, v0 + 3 * plane_stride);
+            }
+        }
+    }
+}
+
+void wt_winograd_input_adjoint(const float *planes, long plane_stride, long channel_stride,
+                               int channels, int height, int width, float *dx, float *scratch) {
+    const int th = (height + 1) / 2, tw = (width + 1) / 2;
+    const int ph = 2 * th + 2, pw = 2 * tw + 2;
+    float *padded = scratch, *q = scratch + (long)ph * pw;
+    for (int c = 0; c < channels; c++) {
+        memset(padded, 0, sizeof(float) * ph * pw);
+        const float *in = planes + c * channel_stride;
+        for (int ty = 0; ty < th; ty++) {
+            // q_a = dV_a Bᵀ spread over the tile row's input columns (tiles overlap by two).
+            memset(q, 0, sizeof(float) * 4 * pw);
+            for (int a = 0; a < 4; a++) {
+                const float *v0 = in + (4 * a) * plane_stride + ty * tw, *v1 = v0 + plane_stride;
+                const float *v2 = v1 + plane_stride, *v3 = v2 + plane_stride;
+                float *r = q + a * pw;
+                // Even and odd tiles apart: within each pass no two tiles touch the same column.
+                for (int parity = 0; parity < 2; parity++) {
+                    for (int tx = parity; tx < tw; tx += 2) {
+                        float *o = r + 2 * tx;
+                        o[0] += v0[tx];
+                        o[1] += v1[tx] - v2[tx] + v3[tx];
+                        o[2] += v1[tx] + v2[tx] - v0[tx];
+                        o[3] -= v3[tx];
+                    }
+                }
+            }
+            // B (q): the rows, added onto the tile row's four input rows.
+            float *p0 = padded + (long)(2 * ty) * pw, *p1 = p0 + pw, *p2 = p1 + pw, *p3 = p2 + pw;
+            const float *q0 = q, *q1 = q + pw, *q2 = q + 2 * pw, *q3 = q + 3 * pw;
+            for (int s = 0; s < pw; s++) {
+                p0[s] += q0[s];
+                p1[s] += q1[s] - q2[s] + q3[s];
+                p2[s] += q1[s] + q2[s] - q0[s];
+                p3[s] -= q3[s];
+            }
+        }
+        float *dst = dx + (long)c * height * width;
+        for (int y = 0; y < height; y++) memcpy(dst + (long)y * width, padded + (long)(y + 1) * pw + 1, sizeof(float) * width);
+    }
+}
+
+long wt_winograd_scratch(int height, int width) {
+    const long th = (height + 1) / 2, tw = (width + 1) / 2;
+    return (2 * th + 2) * (2 * tw + 2) + 4 * (2 * tw + 2);
+}
+
+void wt_winograd_output(const float *planes, long plane_stride, long channel_stride,
+                        int channels, int height, int width, const float *bias, int relu, float *y,
+                        float *scratch) {
+    const int th = (height + 1) / 2, tw = (width + 1) / 2, sw = 2 * tw;
+    float *r = scratch;   // the four rows of M B-columns of one tile row, then the two output rows
+    for (int o = 0; o < channels; o++) {
+        const float *in = planes + o * channel_stride;
+        float *dst = y + (long)o * height * width;
+        const float b = bias[o];
+        for (int ty = 0; ty < th; ty++) {
+            for (int a = 0; a < 4; a++) {
+                const float *m0 = in + (4 * a) * plane_stride + ty * tw;
+                output_columns(m0, m0 + plane_stride, m0 + 2 * plane_stride, m0 + 3 * plane_stride, tw, r + a * sw);
+            }
+            // Aᵀ (·): output row 0 = r0 + r1 + r2, row 1 = r1 − r2 − r3; plus the bias, ReLU, clipped.
+            const float *r0 = r, *r1 = r + sw, *r2 = r + 2 * sw, *r3 = r + 3 * sw;
+            for (int k = 0; k < 2 && 2 * ty + k < height; k++) {
+                float *row = dst + (long)(2 * ty + k) * width;
+                if (k == 0) {
+                    if (relu) for (int x = 0; x < width; x++) { float v = r0[x] + r1[x] + r2[x] + b; row[x] = v > 0 ? v : 0; }
+                    else for (int x = 0; x < width; x++) row[x] = r0[x] + r1[x] + r2[x] + b;
+                } else {
+                    if (relu) for (int x = 0; x < width; x++) { float v = r1[x] - r2[x] - r3[x] + b; row[x] = v > 0 ? v : 0; }
+                    else for (int x = 0; x < width; x++) row[x] = r1[x] - r2[x] - r3[x] + b;
+                }
+            }
+        }
+    }
+}
+
+void wt_winograd_output_adjoint(const float *dy, int channels, int height, int width,
+                                float *planes, long plane_stride, long channel_stride, float *scratch) {
+    const int th = (height + 1) / 2, tw = (width + 1) / 2, sw = 2 * tw;
+    float *s = scratch;   // the four rows of A dy of one tile row
+    for (int o = 0; o < channels; o++) {
+        const float *src = dy + (long)o * height * width;
+        float *out = planes + o * channel_stride;
+        for (int ty = 0; ty < th; ty++) {
+            // A dy: s0 = dy0, s1 = dy0 + dy1, s2 = dy0 − dy1, s3 = −dy1 (zero past the image's edge).
+            const float *g0 = src + (long)(2 * ty) * width;
+            const float *g1 = 2 * ty + 1 < height ? g0 + width : NULL;
+            float *s0 = s, *s1 = s + sw, *s2 = s + 2 * sw, *s3 = s + 3 * sw;
+            for (int x = 0; x < width; x++) {
+                float a = g0[x], c = g1 ? g1[x] : 0;
+                s0[x] = a; s1[x] = a + c; s2[x] = a - c; s3[x] = -c;
+            }
+            if (width < sw) { s0[width] = 0; s1[width] = 0; s2[width] = 0; s3[width] = 0; }
+            for (int a = 0; a < 4; a++) {
+                float *m0 = out + (4 * a) * plane_stride + ty * tw;
+                output_adjoint_columns(s + a * sw, tw, m0, m0 + plane_stride, m0 + 2 * plane_stride, m0 + 3 * plane_stride);
+            }
+        }
+    }
+}
+
+void wt_winograd_kernels(const float *g, int count, float *u) {
+    for (int i = 0; i < count; i++) {
+        const float *k = g + 9L * i;
+        float h[4][3];   // G g
+        for (int j = 0; j < 3; j++) {
+            h[0][j] = k[j];
+            h[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+            h[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+            h[3][j] = k[6 + j];
+        }
+        for (int a = 0; a < 4; a++) {   // (G g) Gᵀ
+            u[(4L * a) * count + i] = h[a][0];
+            u[(4L * a + 1) * count + i] = 0.5f * (h[a][0] + h[a][1] + h[a][2]);
+            u[(4L * a + 2) * count + i] = 0.5f * (h[a][0] - h[a][1] + h[a][2]);
+            u[(4L * a + 3) * count + i] = h[a][2];
+        }
+    }
+}
+
+void wt_winograd_kernels_adjoint(const float *du, int count, float *dg) {
+    for (int i = 0; i < count; i++) {
+        float d[4][4];
+        for (int k = 0; k < 16; k++) d[k / 4][k % 4] = du[(long)k * count + i];
+        float h[3][4];   // Gᵀ dU
+        for (int b = 0; b < 4; b++) {
+            h[0][b] = d[0][b] + 0.5f * (d[1][b] + d[2][b]);
+            h[1][b] = 0.5f * (d[1][b] - d[2][b]);
+            h[2][b] = 0.5f * (d[1][b] + d[2][b]) + d[3][b];
+        }
+        float *k = dg + 9L * i;
+        for (int r = 0; r < 3; r++) {   // (Gᵀ dU) G
+            k[3 * r] += h[r][0] + 0.5f * (h[r][1] + h[r][2]);
+            k[3 * r + 1] += 0.5f * (h[r][1] - h[r][2]);
+            k[3 * r + 2] += 0.5f * (h[r][1] + h[r][2]) + h[r][3];
+        }
+    }
+}

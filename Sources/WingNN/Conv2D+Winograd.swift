@@ -1,0 +1,170 @@
+internal import CKernels
+
+/// Buffers of a layer's Winograd passes, kept between calls.
+struct WinogradBuffers {
+    /// The kernels transformed, `[16][O][C]`, for `weightVersion`.
+    var kernels: [Float] = []
+    var weightVersion = -1
+    /// Input planes `[16][C][tiles]` of one group of images (in backward, then their gradients).
+    var inputs: [Float] = []
+    /// Product planes `[16][O][tiles]` (in backward, the output gradient's).
+    var products: [Float] = []
+    /// The output gradient through the fused ReLU, `[images][O][H][W]` of one group.
+    var maskedGradient: [Float] = []
+    var kernelGradient: [Float] = []
+    var scratch: [Float] = []
+}
+
+/// Training's 3×3, stride-1, pad-1 convolutions at batch > 1 by Winograd's F(2×2, 3×3): each 2×2
+/// block of outputs takes 16 multiplications per input channel instead of 36, so the products are
+/// 16 SGEMMs `[O, C] · [C, tiles]`, 2.25× fewer operations than im2col's `[O, 9C] · [9C, H·W]`
+/// (transforms: `CKernels/winograd.h`). Backward is the exact adjoint of the same computation:
+/// the weight gradient by 16 SGEMMs `[O, tiles] · [tiles, C]`, the input gradient by 16
+/// `[C, O] · [O, tiles]`. The result equals the convolution's up to float rounding (the transforms
+/// add a few roundings; `LayerAgreementTests` bounds them).
+extension Conv2D {
+    /// Whether batch > 1 passes take the Winograd route: 3×3, stride 1, padding 1, and enough input
+    /// channels that the products' inner size is worth it (the RGB first layer unfolds).
+    var takesWinograd: Bool {
+        Conv2D.winogradEnabled && kernel == 3 && stride == 1 && padding == 1 && inChannels >= Conv2D.winogradMinChannels
+    }
+
+    /// Images per group so that one group's planes stay within `winogradBudget` floats.
+    private func winogradGroup(_ g: ConvGeometry, batch: Int) -> Int {
+        let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
+        return max(1, min(batch, Conv2D.winogradBudget / max(1, 16 * (inChannels + outChannels) * tiles)))
+    }
+
+    /// Takes the layer's buffers out (so that their fields can be used at once), sized for `group`
+    /// images, with the kernels transformed for the current weights; the caller puts them back.
+    private func takeWinogradBuffers(_ g: ConvGeometry, group: Int) -> (buffers: WinogradBuffers, tiles: Int) {
+        var b = winograd
+        winograd = WinogradBuffers()
+        let (th, tw) = ((g.height + 1) / 2, (g.width + 1) / 2)
+        let tiles = th * tw
+        Conv2D.grow(&b.scratch, wt_winograd_scratch(Int32(g.height), Int32(g.width)))
+        Conv2D.grow(&b.inputs, 16 * inChannels * group * tiles)
+        Conv2D.grow(&b.products, 16 * outChannels * group * tiles)
+        let (O, C) = (outChannels, inChannels)
+        if b.weightVersion != weight.version || b.kernels.count < 16 * O * C {
+            Conv2D.grow(&b.kernels, 16 * O * C)
+            weight.value.withUnsafeBufferPointer { w in
+                b.kernels.withUnsafeMutableBufferPointer { wt_winograd_kernels(w.baseAddress!, Int32(O * C), $0.baseAddress!) }
+            }
+            b.weightVersion = weight.version
+        }
+        return (b, tiles)
+    }
+
+    /// The input planes of images `n0 ..< n0 + count` of `x`, `[16][C][count·tiles]`.
+    private func transformInputs(_ x: UnsafePointer<Float>, _ g: ConvGeometry, from n0: Int, count: Int, tiles: Int,
+                                 into v: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let (C, H, W) = (inChannels, g.height, g.width)
+        let nt = count * tiles
+        for i in 0..<count {
+            wt_winograd_input(x + (n0 + i) * C * H * W, Int32(C), Int32(H), Int32(W),
+                              v + i * tiles, C * nt, nt, scratch)
+        }
+    }
+
+    func forwardWinograd(_ x: Tensor, _ g: ConvGeometry) -> Tensor {
+        let (N, C, O, H, W) = (x.batch, inChannels, outChannels, g.height, g.width)
+        let group = winogradGroup(g, batch: N)
+        var (b, tiles) = takeWinogradBuffers(g, group: group)
+        defer { winograd = b }
+        output.reuse(as: [N, O, H, W])
+        let relu: Int32 = self.relu ? 1 : 0
+        x.data.withUnsafeBufferPointer { xp in
+        bias.value.withUnsafeBufferPointer { bp in
+        b.kernels.withUnsafeBufferPointer { up in
+        b.inputs.withUnsafeMutableBufferPointer { vp in
+        b.products.withUnsafeMutableBufferPointer { mp in
+        b.scratch.withUnsafeMutableBufferPointer { sp in
+        output.data.withUnsafeMutableBufferPointer { yp in
+            var n0 = 0
+            while n0 < N {
+                let cnt = min(group, N - n0), nt = cnt * tiles
+                transformInputs(xp.baseAddress!, g, from: n0, count: cnt, tiles: tiles, into: vp.baseAddress!, scratch: sp.baseAddress!)
+                for xi in 0..<16 {
+                    BLAS.sgemm(m: O, n: nt, k: C, a: up.baseAddress! + xi * O * C, lda: C,
+                               b: vp.baseAddress! + xi * C * nt, ldb: nt, c: mp.baseAddress! + xi * O * nt, ldc: nt)
+                }
+                for i in 0..<cnt {
+                    wt_winograd_output(mp.baseAddress! + i * tiles, O * nt, nt, Int32(O), Int32(H), Int32(W),
+                                       bp.baseAddress!, relu, yp.baseAddress! + (n0 + i) * O * H * W, sp.baseAddress!)
+                }
+                n0 += cnt
+            }
+        }}}}}}}
+        return output
+    }
+
+    /// Backward of `forwardWinograd` (any forward of this layer: it recomputes what it needs from
+    /// `input` and `output`). Adds the parameter gradients; returns dInput when asked.
+    func backwardWinograd(_ dOut: Tensor, needInputGradient: Bool, into inputGradient: inout Tensor) {
+        let g = geometry(input.shape)
+        let (N, C, O, H, W) = (input.batch, inChannels, outChannels, g.height, g.width)
+        let P = H * W
+        let group = winogradGroup(g, batch: N)
+        var (b, tiles) = takeWinogradBuffers(g, group: group)
+        defer { winograd = b }
+        Conv2D.grow(&b.maskedGradient, group * O * P)
+        Conv2D.grow(&b.kernelGradient, 16 * O * C)
+        b.kernelGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        if needInputGradient { inputGradient.reuse(as: input.shape) }
+        let relu = self.relu
+        input.data.withUnsafeBufferPointer { xp in
+        output.data.withUnsafeBufferPointer { yp in
+        dOut.data.withUnsafeBufferPointer { dop in
+        bias.grad.withUnsafeMutableBufferPointer { dbp in
+        b.kernels.withUnsafeBufferPointer { up in
+        b.inputs.withUnsafeMutableBufferPointer { vp in
+        b.products.withUnsafeMutableBufferPointer { mp in
+        b.maskedGradient.withUnsafeMutableBufferPointer { gp in
+        b.kernelGradient.withUnsafeMutableBufferPointer { dup in
+        b.scratch.withUnsafeMutableBufferPointer { sp in
+        inputGradient.data.withUnsafeMutableBufferPointer { dxp in
+            var n0 = 0
+            while n0 < N {
+                let cnt = min(group, N - n0), nt = cnt * tiles
+                // dY through the fused ReLU (and the bias gradient), then dM = A dY Aᵀ per tile.
+                for i in 0..<cnt {
+                    for o in 0..<O {
+                        let at = ((n0 + i) * O + o) * P
+                        dbp[o] += gradientThroughReLU(dop.baseAddress! + at, outputs: yp.baseAddress! + at,
+                                                      into: gp.baseAddress! + (i * O + o) * P, count: P, relu: relu)
+                    }
+                    wt_winograd_output_adjoint(gp.baseAddress! + i * O * P, Int32(O), Int32(H), Int32(W),
+                                               mp.baseAddress! + i * tiles, O * nt, nt, sp.baseAddress!)
+                }
+                transformInputs(xp.baseAddress!, g, from: n0, count: cnt, tiles: tiles, into: vp.baseAddress!, scratch: sp.baseAddress!)
+                // dU[ξ] += dM[ξ] · V[ξ]ᵀ, in slices of the long inner dimension.
+                for xi in 0..<16 {
+                    var j0 = 0
+                    while j0 < nt {
+                        let len = min(Conv2D.innerSlice, nt - j0)
+                        BLAS.sgemm(transB: true, m: O, n: C, k: len, a: mp.baseAddress! + xi * O * nt + j0, lda: nt,
+                                   b: vp.baseAddress! + xi * C * nt + j0, ldb: nt, beta: 1,
+                                   c: dup.baseAddress! + xi * O * C, ldc: C)
+                        j0 += len
+                    }
+                }
+                if needInputGradient {
+                    // dV[ξ] = U[ξ]ᵀ · dM[ξ] (into the input planes, done with), then dx = B dV Bᵀ per tile.
+                    for xi in 0..<16 {
+                        BLAS.sgemm(transA: true, m: C, n: nt, k: O, a: up.baseAddress! + xi * O * C, lda: C,
+                                   b: mp.baseAddress! + xi * O * nt, ldb: nt, c: vp.baseAddress! + xi * C * nt, ldc: nt)
+                    }
+                    for i in 0..<cnt {
+                        wt_winograd_input_adjoint(vp.baseAddress! + i * tiles, C * nt, nt, Int32(C), Int32(H), Int32(W),
+                                                  dxp.baseAddress! + (n0 + i) * C * H * W, sp.baseAddress!)
+                    }
+                }
+                n0 += cnt
+            }
+        }}}}}}}}}}}
+        weight.grad.withUnsafeMutableBufferPointer { dw in
+            b.kernelGradient.withUnsafeBufferPointer { wt_winograd_kernels_adjoint($0.baseAddress!, Int32(O * C), dw.baseAddress!) }
+        }
+    }
+}
