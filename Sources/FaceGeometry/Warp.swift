@@ -105,24 +105,20 @@ extension Warp {
                                        into dst: UnsafeMutablePointer<Float>) {
         guard 1 / imageToCrop.scale >= 1.8 else { return crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
         let inPicture = withPackedRegion(of: src, under: imageToCrop, size: size, halved: true) { half, t in
-            var t = t, shrink = 1 / imageToCrop.scale / 2
-            var (w, h) = (half.width, half.height)
-            guard shrink >= 1.8, w >= 4, h >= 4 else { return crop(half, imageToCrop: t, size: size, into: dst) }
-            var buffer = [UInt8]()
-            while shrink >= 1.8, w >= 4, h >= 4 {
-                buffer = buffer.isEmpty ? halve(half) : buffer.withUnsafeBufferPointer {
-                    halve(PixelView(base: $0.baseAddress!, width: w, height: h, channels: half.channels, rowBytes: w * half.channels))
-                }
-                (w, h) = (w / 2, h / 2)
-                shrink /= 2
-                t = t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0))
-            }
-            buffer.withUnsafeBufferPointer {
-                crop(PixelView(base: $0.baseAddress!, width: w, height: h, channels: half.channels, rowBytes: w * half.channels),
-                     imageToCrop: t, size: size, into: dst)
-            }
+            halvingThenCrop(half, imageToCrop: t, size: size, into: dst)
         }
         if !inPicture { crop(src, imageToCrop: imageToCrop, size: size, into: dst) }
+    }
+
+    /// Halves `src` (`halve`) while the crop still shrinks it 1.8× or more, then crops it.
+    private static func halvingThenCrop(_ src: PixelView, imageToCrop t: SimilarityTransform, size: Int,
+                                        into dst: UnsafeMutablePointer<Float>) {
+        guard 1 / t.scale >= 1.8, src.width >= 4, src.height >= 4 else { return crop(src, imageToCrop: t, size: size, into: dst) }
+        let (w, h) = (src.width / 2, src.height / 2)
+        halve(src).withUnsafeBufferPointer {
+            halvingThenCrop(PixelView(base: $0.baseAddress!, width: w, height: h, channels: src.channels, rowBytes: w * src.channels),
+                            imageToCrop: t.after(SimilarityTransform(a: 2, b: 0, tx: 0, ty: 0)), size: size, into: dst)
+        }
     }
 
     /// Calls `body` with packed pixels of the part of `src` under the crop (its rotated square's

@@ -61,6 +61,8 @@ public final class VideoWriter {
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var sws: OpaquePointer?
+    /// The context `sws` had when its colour matrices were last set (a new context needs them again).
+    private var swsMatricesSet: OpaquePointer?
     /// The stream's matrix tag (FFmpeg's code; 2 = unspecified), for the RGB conversion.
     private var matrixCode: Int32 = 2
     private var lastPts: Int64 = Int64.min
@@ -237,7 +239,10 @@ public final class VideoWriter {
         guard sws != nil else { throw MediaError(.write, path: path, reason: "cannot convert a \(src.width)x\(src.height) frame") }
         // The matrix the stream is tagged with (untagged: BT.601, as readers assume), so that a
         // player shows the colours that were written.
-        setColourMatrices(of: sws!, output: matrixCode)
+        if swsMatricesSet != sws {
+            setColourMatrices(of: sws!, output: matrixCode)
+            swsMatricesSet = sws
+        }
         scalePacked(src, with: sws, into: frame)
         try encode(timestamp: timestamp)
     }
