@@ -2,6 +2,14 @@
 
 #include <string.h>
 
+// Each transform is built for AVX-512, AVX2 and plain x86-64, the best picked at load time (the
+// package itself targets plain x86-64).
+#if defined(__x86_64__) && defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
 // Every loop below runs along a tile row (tx) or an image row, so that it vectorises; the plane
 // values of one tile row are consecutive in each of the 16 planes.
 
@@ -38,7 +46,7 @@ static void output_adjoint_columns(const float *restrict s, int tw, float *restr
     }
 }
 
-void wt_winograd_input(const float *image, int channels, int height, int width,
+CLONES void wt_winograd_input(const float *image, int channels, int height, int width,
                        float *planes, long plane_stride, long channel_stride, float *scratch) {
     const int th = (height + 1) / 2, tw = (width + 1) / 2;
     const int ph = 2 * th + 2, pw = 2 * tw + 2;
@@ -66,7 +74,7 @@ void wt_winograd_input(const float *image, int channels, int height, int width,
     }
 }
 
-void wt_winograd_input_adjoint(const float *planes, long plane_stride, long channel_stride,
+CLONES void wt_winograd_input_adjoint(const float *planes, long plane_stride, long channel_stride,
                                int channels, int height, int width, float *dx, float *scratch) {
     const int th = (height + 1) / 2, tw = (width + 1) / 2;
     const int ph = 2 * th + 2, pw = 2 * tw + 2;
@@ -112,7 +120,7 @@ long wt_winograd_scratch(int height, int width) {
     return (2 * th + 2) * (2 * tw + 2) + 4 * (2 * tw + 2);
 }
 
-void wt_winograd_output(const float *planes, long plane_stride, long channel_stride,
+CLONES void wt_winograd_output(const float *planes, long plane_stride, long channel_stride,
                         int channels, int height, int width, const float *bias, int relu, float *y,
                         float *scratch) {
     const int th = (height + 1) / 2, tw = (width + 1) / 2, sw = 2 * tw;
@@ -142,7 +150,7 @@ void wt_winograd_output(const float *planes, long plane_stride, long channel_str
     }
 }
 
-void wt_winograd_output_adjoint(const float *dy, int channels, int height, int width,
+CLONES void wt_winograd_output_adjoint(const float *dy, int channels, int height, int width,
                                 float *planes, long plane_stride, long channel_stride, float *scratch) {
     const int th = (height + 1) / 2, tw = (width + 1) / 2, sw = 2 * tw;
     float *s = scratch;   // the four rows of A dy of one tile row
@@ -167,40 +175,54 @@ void wt_winograd_output_adjoint(const float *dy, int channels, int height, int w
     }
 }
 
-void wt_winograd_kernels(const float *g, int count, float *u) {
-    for (int i = 0; i < count; i++) {
-        const float *k = g + 9L * i;
-        float h[4][3];   // G g
-        for (int j = 0; j < 3; j++) {
-            h[0][j] = k[j];
-            h[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-            h[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-            h[3][j] = k[6 + j];
-        }
-        for (int a = 0; a < 4; a++) {   // (G g) Gᵀ
-            u[(4L * a) * count + i] = h[a][0];
-            u[(4L * a + 1) * count + i] = 0.5f * (h[a][0] + h[a][1] + h[a][2]);
-            u[(4L * a + 2) * count + i] = 0.5f * (h[a][0] - h[a][1] + h[a][2]);
-            u[(4L * a + 3) * count + i] = h[a][2];
-        }
+// Kernels are transformed in blocks of KB, lanes side by side, so that the arithmetic vectorises
+// across kernels; the planes are then written (read) KB consecutive floats at a time.
+#define KB 16
+
+CLONES void wt_winograd_kernels(const float *g, int count, float *u) {
+    for (int i0 = 0; i0 < count; i0 += KB) {
+        const int n = count - i0 < KB ? count - i0 : KB;
+        float k[9][KB] = {{0}};
+        for (int l = 0; l < n; l++)
+            for (int j = 0; j < 9; j++) k[j][l] = g[9L * (i0 + l) + j];
+        float h[4][3][KB], out[16][KB];
+        for (int j = 0; j < 3; j++)   // G g
+            for (int l = 0; l < KB; l++) {
+                h[0][j][l] = k[j][l];
+                h[1][j][l] = 0.5f * (k[j][l] + k[3 + j][l] + k[6 + j][l]);
+                h[2][j][l] = 0.5f * (k[j][l] - k[3 + j][l] + k[6 + j][l]);
+                h[3][j][l] = k[6 + j][l];
+            }
+        for (int a = 0; a < 4; a++)   // (G g) Gᵀ
+            for (int l = 0; l < KB; l++) {
+                out[4 * a][l] = h[a][0][l];
+                out[4 * a + 1][l] = 0.5f * (h[a][0][l] + h[a][1][l] + h[a][2][l]);
+                out[4 * a + 2][l] = 0.5f * (h[a][0][l] - h[a][1][l] + h[a][2][l]);
+                out[4 * a + 3][l] = h[a][2][l];
+            }
+        for (int x = 0; x < 16; x++) memcpy(u + (long)x * count + i0, out[x], sizeof(float) * n);
     }
 }
 
-void wt_winograd_kernels_adjoint(const float *du, int count, float *dg) {
-    for (int i = 0; i < count; i++) {
-        float d[4][4];
-        for (int k = 0; k < 16; k++) d[k / 4][k % 4] = du[(long)k * count + i];
-        float h[3][4];   // Gᵀ dU
-        for (int b = 0; b < 4; b++) {
-            h[0][b] = d[0][b] + 0.5f * (d[1][b] + d[2][b]);
-            h[1][b] = 0.5f * (d[1][b] - d[2][b]);
-            h[2][b] = 0.5f * (d[1][b] + d[2][b]) + d[3][b];
-        }
-        float *k = dg + 9L * i;
-        for (int r = 0; r < 3; r++) {   // (Gᵀ dU) G
-            k[3 * r] += h[r][0] + 0.5f * (h[r][1] + h[r][2]);
-            k[3 * r + 1] += 0.5f * (h[r][1] - h[r][2]);
-            k[3 * r + 2] += 0.5f * (h[r][1] + h[r][2]) + h[r][3];
-        }
+CLONES void wt_winograd_kernels_adjoint(const float *du, int count, float *dg) {
+    for (int i0 = 0; i0 < count; i0 += KB) {
+        const int n = count - i0 < KB ? count - i0 : KB;
+        float d[16][KB] = {{0}};
+        for (int x = 0; x < 16; x++) memcpy(d[x], du + (long)x * count + i0, sizeof(float) * n);
+        float h[3][4][KB], k[9][KB];
+        for (int b = 0; b < 4; b++)   // Gᵀ dU
+            for (int l = 0; l < KB; l++) {
+                h[0][b][l] = d[b][l] + 0.5f * (d[4 + b][l] + d[8 + b][l]);
+                h[1][b][l] = 0.5f * (d[4 + b][l] - d[8 + b][l]);
+                h[2][b][l] = 0.5f * (d[4 + b][l] + d[8 + b][l]) + d[12 + b][l];
+            }
+        for (int r = 0; r < 3; r++)   // (Gᵀ dU) G
+            for (int l = 0; l < KB; l++) {
+                k[3 * r][l] = h[r][0][l] + 0.5f * (h[r][1][l] + h[r][2][l]);
+                k[3 * r + 1][l] = 0.5f * (h[r][1][l] - h[r][2][l]);
+                k[3 * r + 2][l] = 0.5f * (h[r][1][l] + h[r][2][l]) + h[r][3][l];
+            }
+        for (int l = 0; l < n; l++)
+            for (int j = 0; j < 9; j++) dg[9L * (i0 + l) + j] += k[j][l];
     }
 }

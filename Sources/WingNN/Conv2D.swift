@@ -66,7 +66,7 @@ public final class Conv2D: Layer {
     /// Fewest input channels for the Winograd route (the products' inner size).
     nonisolated(unsafe) public static var winogradMinChannels = 16
     /// Upper bound on floats in one group's Winograd planes.
-    nonisolated(unsafe) public static var winogradBudget = 1 << 21
+    nonisolated(unsafe) public static var winogradBudget = 1 << 20
     /// The Winograd passes' buffers.
     var winograd = WinogradBuffers()
 
