@@ -14,7 +14,7 @@
 // values of one tile row are consecutive in each of the 16 planes.
 
 // Columns of one row r of a tile row: (r B)[tx] into the four planes v0..v3 (input transform).
-static void input_columns(const float *restrict r, int tw, float *restrict v0, float *restrict v1,
+static inline __attribute__((always_inline)) void input_columns(const float *restrict r, int tw, float *restrict v0, float *restrict v1,
                           float *restrict v2, float *restrict v3) {
     for (int tx = 0; tx < tw; tx++) {
         const float *q = r + 2 * tx;
@@ -26,7 +26,7 @@ static void input_columns(const float *restrict r, int tw, float *restrict v0, f
 }
 
 // Columns of one row of M: (m Aᵀ... ) the two outputs per tile, interleaved into r (output transform).
-static void output_columns(const float *restrict m0, const float *restrict m1, const float *restrict m2,
+static inline __attribute__((always_inline)) void output_columns(const float *restrict m0, const float *restrict m1, const float *restrict m2,
                            const float *restrict m3, int tw, float *restrict r) {
     for (int tx = 0; tx < tw; tx++) {
         r[2 * tx] = m0[tx] + m1[tx] + m2[tx];
@@ -35,7 +35,7 @@ static void output_columns(const float *restrict m0, const float *restrict m1, c
 }
 
 // Columns of one row s of A dy: (s Aᵀ) into the four planes m0..m3 (output adjoint).
-static void output_adjoint_columns(const float *restrict s, int tw, float *restrict m0, float *restrict m1,
+static inline __attribute__((always_inline)) void output_adjoint_columns(const float *restrict s, int tw, float *restrict m0, float *restrict m1,
                                    float *restrict m2, float *restrict m3) {
     for (int tx = 0; tx < tw; tx++) {
         float e = s[2 * tx], o = s[2 * tx + 1];
@@ -150,28 +150,64 @@ CLONES void wt_winograd_output(const float *planes, long plane_stride, long chan
     }
 }
 
-CLONES void wt_winograd_output_adjoint(const float *dy, int channels, int height, int width,
-                                float *planes, long plane_stride, long channel_stride, float *scratch) {
+// out[x] = g[x], or 0 where y[x] ≤ 0 when y is given, zero-filled to `padded_width`; returns the
+// sum of what it wrote (in 16 partial sums, so that it vectorises).
+static inline __attribute__((always_inline)) float masked_row(const float *restrict g, const float *restrict y,
+                                                              int width, int padded_width, float *restrict out) {
+    float acc[16] = {0};
+    int x = 0;
+    if (y) {
+        for (; x + 16 <= width; x += 16)
+            for (int l = 0; l < 16; l++) {
+                float v = y[x + l] > 0 ? g[x + l] : 0;
+                out[x + l] = v;
+                acc[l] += v;
+            }
+    } else {
+        for (; x + 16 <= width; x += 16)
+            for (int l = 0; l < 16; l++) {
+                out[x + l] = g[x + l];
+                acc[l] += g[x + l];
+            }
+    }
+    float sum = 0;
+    for (int l = 0; l < 16; l++) sum += acc[l];
+    for (; x < width; x++) {
+        float v = y && !(y[x] > 0) ? 0 : g[x];
+        out[x] = v;
+        sum += v;
+    }
+    for (; x < padded_width; x++) out[x] = 0;
+    return sum;
+}
+
+CLONES void wt_winograd_output_adjoint(const float *dy, const float *y, int channels, int height, int width,
+                                       float *planes, long plane_stride, long channel_stride, float *bias_grad,
+                                       float *scratch) {
     const int th = (height + 1) / 2, tw = (width + 1) / 2, sw = 2 * tw;
-    float *s = scratch;   // the four rows of A dy of one tile row
+    float *s = scratch;                                   // the four rows of A dy of one tile row
+    float *g0 = scratch + 4 * sw, *g1 = scratch + 5 * sw;   // its two rows of dy, masked
     for (int o = 0; o < channels; o++) {
-        const float *src = dy + (long)o * height * width;
+        const long at = (long)o * height * width;
         float *out = planes + o * channel_stride;
+        float sum = 0;
         for (int ty = 0; ty < th; ty++) {
-            // A dy: s0 = dy0, s1 = dy0 + dy1, s2 = dy0 − dy1, s3 = −dy1 (zero past the image's edge).
-            const float *g0 = src + (long)(2 * ty) * width;
-            const float *g1 = 2 * ty + 1 < height ? g0 + width : NULL;
+            const long row = at + (long)(2 * ty) * width;
+            sum += masked_row(dy + row, y ? y + row : NULL, width, sw, g0);
+            if (2 * ty + 1 < height) sum += masked_row(dy + row + width, y ? y + row + width : NULL, width, sw, g1);
+            else memset(g1, 0, sizeof(float) * sw);
+            // A dy: s0 = dy0, s1 = dy0 + dy1, s2 = dy0 − dy1, s3 = −dy1.
             float *s0 = s, *s1 = s + sw, *s2 = s + 2 * sw, *s3 = s + 3 * sw;
-            for (int x = 0; x < width; x++) {
-                float a = g0[x], c = g1 ? g1[x] : 0;
+            for (int x = 0; x < sw; x++) {
+                float a = g0[x], c = g1[x];
                 s0[x] = a; s1[x] = a + c; s2[x] = a - c; s3[x] = -c;
             }
-            if (width < sw) { s0[width] = 0; s1[width] = 0; s2[width] = 0; s3[width] = 0; }
             for (int a = 0; a < 4; a++) {
                 float *m0 = out + (4 * a) * plane_stride + ty * tw;
                 output_adjoint_columns(s + a * sw, tw, m0, m0 + plane_stride, m0 + 2 * plane_stride, m0 + 3 * plane_stride);
             }
         }
+        if (bias_grad) bias_grad[o] += sum;
     }
 }
 

@@ -9,8 +9,6 @@ struct WinogradBuffers {
     var inputs: [Float] = []
     /// Product planes `[16][O][tiles]` (in backward, the output gradient's).
     var products: [Float] = []
-    /// The output gradient through the fused ReLU, `[images][O][H][W]` of one group.
-    var maskedGradient: [Float] = []
     var kernelGradient: [Float] = []
     var scratch: [Float] = []
 }
@@ -108,7 +106,6 @@ extension Conv2D {
         let group = winogradGroup(g, batch: N)
         var (b, tiles) = takeWinogradBuffers(g, group: group)
         defer { winograd = b }
-        Conv2D.grow(&b.maskedGradient, group * O * P)
         Conv2D.grow(&b.kernelGradient, 16 * O * C)
         b.kernelGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         if needInputGradient { inputGradient.reuse(as: input.shape) }
@@ -120,7 +117,6 @@ extension Conv2D {
         b.kernels.withUnsafeBufferPointer { up in
         b.inputs.withUnsafeMutableBufferPointer { vp in
         b.products.withUnsafeMutableBufferPointer { mp in
-        b.maskedGradient.withUnsafeMutableBufferPointer { gp in
         b.kernelGradient.withUnsafeMutableBufferPointer { dup in
         b.scratch.withUnsafeMutableBufferPointer { sp in
         inputGradient.data.withUnsafeMutableBufferPointer { dxp in
@@ -129,13 +125,9 @@ extension Conv2D {
                 let cnt = min(group, N - n0), nt = cnt * tiles
                 // dY through the fused ReLU (and the bias gradient), then dM = A dY Aᵀ per tile.
                 for i in 0..<cnt {
-                    for o in 0..<O {
-                        let at = ((n0 + i) * O + o) * P
-                        dbp[o] += gradientThroughReLU(dop.baseAddress! + at, outputs: yp.baseAddress! + at,
-                                                      into: gp.baseAddress! + (i * O + o) * P, count: P, relu: relu)
-                    }
-                    wt_winograd_output_adjoint(gp.baseAddress! + i * O * P, Int32(O), Int32(H), Int32(W),
-                                               mp.baseAddress! + i * tiles, O * nt, nt, sp.baseAddress!)
+                    let at = (n0 + i) * O * P
+                    wt_winograd_output_adjoint(dop.baseAddress! + at, relu ? yp.baseAddress! + at : nil, Int32(O), Int32(H), Int32(W),
+                                               mp.baseAddress! + i * tiles, O * nt, nt, dbp.baseAddress!, sp.baseAddress!)
                 }
                 transformInputs(xp.baseAddress!, g, from: n0, count: cnt, tiles: tiles, into: vp.baseAddress!, scratch: sp.baseAddress!)
                 // dU[ξ] += dM[ξ] · V[ξ]ᵀ, in slices of the long inner dimension.
@@ -162,7 +154,7 @@ extension Conv2D {
                 }
                 n0 += cnt
             }
-        }}}}}}}}}}}
+        }}}}}}}}}}
         weight.grad.withUnsafeMutableBufferPointer { dw in
             b.kernelGradient.withUnsafeBufferPointer { wt_winograd_kernels_adjoint($0.baseAddress!, Int32(O * C), dw.baseAddress!) }
         }

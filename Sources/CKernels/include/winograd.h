@@ -36,11 +36,14 @@ void wt_winograd_output(const float *planes, long plane_stride, long channel_str
                         int channels, int height, int width, const float *bias, int relu, float *y,
                         float *scratch);
 
-/// The adjoint of wt_winograd_output's linear part: dM = A dy Aᵀ of every 2×2 tile of the
-/// [channels, height, width] gradient `dy` (zero past the image's edge).
+/// The adjoint of wt_winograd_output's linear part, with its ReLU and bias: dy, set to 0 where the
+/// output `y` is not positive when `y` is given (the fused ReLU; NULL: none), is summed per channel
+/// into bias_grad[o] (when not NULL), and dM = A dy Aᵀ of every 2×2 tile (zero past the image's
+/// edge) is written to the planes. `dy` and `y` are [channels, height, width].
 /// `scratch` holds wt_winograd_scratch(height, width) floats.
-void wt_winograd_output_adjoint(const float *dy, int channels, int height, int width,
-                                float *planes, long plane_stride, long channel_stride, float *scratch);
+void wt_winograd_output_adjoint(const float *dy, const float *y, int channels, int height, int width,
+                                float *planes, long plane_stride, long channel_stride, float *bias_grad,
+                                float *scratch);
 
 /// U = G g Gᵀ of `count` 3×3 kernels g (9 consecutive floats each) into u[ξ·count + i].
 void wt_winograd_kernels(const float *g, int count, float *u);
