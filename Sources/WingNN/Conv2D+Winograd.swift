@@ -98,7 +98,8 @@ extension Conv2D {
     }
 
     /// Backward of `forwardWinograd` (any forward of this layer: it recomputes what it needs from
-    /// `input` and `output`). Adds the parameter gradients; returns dInput when asked.
+    /// `input` and `output`). Adds the parameter gradients; with `needInputGradient`, writes dInput
+    /// into `inputGradient`.
     func backwardWinograd(_ dOut: Tensor, needInputGradient: Bool, into inputGradient: inout Tensor) {
         let g = geometry(input.shape)
         let (N, C, O, H, W) = (input.batch, inChannels, outChannels, g.height, g.width)
