@@ -9,7 +9,9 @@ struct WinogradBuffers {
     var inputs: [Float] = []
     /// Product planes `[16][O][tiles]` (in backward, the output gradient's).
     var products: [Float] = []
+    /// The weight gradient in transformed form, `[16][O][C]`, summed over a backward pass's groups.
     var kernelGradient: [Float] = []
+    /// The transforms' own rows (`wt_winograd_scratch`).
     var scratch: [Float] = []
 }
 
@@ -65,6 +67,7 @@ extension Conv2D {
         }
     }
 
+    /// The layer's output for `x` `[N, C, H, W]` (N > 1), into `output`.
     func forwardWinograd(_ x: Tensor, _ g: ConvGeometry) -> Tensor {
         let (N, C, O, H, W) = (x.batch, inChannels, outChannels, g.height, g.width)
         let group = winogradGroup(g, batch: N)
