@@ -25,7 +25,7 @@ static inline __attribute__((always_inline)) void input_columns(const float *res
     }
 }
 
-// Columns of one row of M: (m Aᵀ... ) the two outputs per tile, interleaved into r (output transform).
+// Columns of one row of M: (m A)[tx], the tile's two outputs, interleaved into r (output transform).
 static inline __attribute__((always_inline)) void output_columns(const float *restrict m0, const float *restrict m1, const float *restrict m2,
                            const float *restrict m3, int tw, float *restrict r) {
     for (int tx = 0; tx < tw; tx++) {

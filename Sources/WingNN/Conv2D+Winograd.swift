@@ -29,19 +29,15 @@ extension Conv2D {
         Conv2D.winogradEnabled && kernel == 3 && stride == 1 && padding == 1 && inChannels >= Conv2D.winogradMinChannels
     }
 
-    /// Images per group so that one group's planes stay within `winogradBudget` floats.
-    private func winogradGroup(_ g: ConvGeometry, batch: Int) -> Int {
-        let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
-        return max(1, min(batch, Conv2D.winogradBudget / max(1, 16 * (inChannels + outChannels) * tiles)))
-    }
-
-    /// Takes the layer's buffers out (so that their fields can be used at once), sized for `group`
-    /// images, with the kernels transformed for the current weights; the caller puts them back.
-    private func takeWinogradBuffers(_ g: ConvGeometry, group: Int) -> (buffers: WinogradBuffers, tiles: Int) {
+    /// Takes the layer's buffers out (so that their fields can be used at once) with the kernels
+    /// transformed for the current weights, sized for a group of images: as many of the `batch` as
+    /// keep one group's planes within `winogradBudget` floats. Also returns the tiles per image. The
+    /// caller puts the buffers back.
+    private func takeWinogradBuffers(_ g: ConvGeometry, batch: Int) -> (buffers: WinogradBuffers, group: Int, tiles: Int) {
         var b = winograd
         winograd = WinogradBuffers()
-        let (th, tw) = ((g.height + 1) / 2, (g.width + 1) / 2)
-        let tiles = th * tw
+        let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
+        let group = max(1, min(batch, Conv2D.winogradBudget / max(1, 16 * (inChannels + outChannels) * tiles)))
         Conv2D.grow(&b.scratch, wt_winograd_scratch(Int32(g.height), Int32(g.width)))
         Conv2D.grow(&b.inputs, 16 * inChannels * group * tiles)
         Conv2D.grow(&b.products, 16 * outChannels * group * tiles)
@@ -53,7 +49,7 @@ extension Conv2D {
             }
             b.weightVersion = weight.version
         }
-        return (b, tiles)
+        return (b, group, tiles)
     }
 
     /// The input planes of images `n0 ..< n0 + count` of `x`, `[16][C][count·tiles]`.
@@ -70,8 +66,7 @@ extension Conv2D {
     /// The layer's output for `x` `[N, C, H, W]` (N > 1), into `output`.
     func forwardWinograd(_ x: Tensor, _ g: ConvGeometry) -> Tensor {
         let (N, C, O, H, W) = (x.batch, inChannels, outChannels, g.height, g.width)
-        let group = winogradGroup(g, batch: N)
-        var (b, tiles) = takeWinogradBuffers(g, group: group)
+        var (b, group, tiles) = takeWinogradBuffers(g, batch: N)
         defer { winograd = b }
         output.reuse(as: [N, O, H, W])
         let relu: Int32 = self.relu ? 1 : 0
@@ -103,12 +98,10 @@ extension Conv2D {
     /// Backward of `forwardWinograd` (any forward of this layer: it recomputes what it needs from
     /// `input` and `output`). Adds the parameter gradients; with `needInputGradient`, writes dInput
     /// into `inputGradient`.
-    func backwardWinograd(_ dOut: Tensor, needInputGradient: Bool, into inputGradient: inout Tensor) {
-        let g = geometry(input.shape)
+    func backwardWinograd(_ dOut: Tensor, _ g: ConvGeometry, needInputGradient: Bool, into inputGradient: inout Tensor) {
         let (N, C, O, H, W) = (input.batch, inChannels, outChannels, g.height, g.width)
         let P = H * W
-        let group = winogradGroup(g, batch: N)
-        var (b, tiles) = takeWinogradBuffers(g, group: group)
+        var (b, group, tiles) = takeWinogradBuffers(g, batch: N)
         defer { winograd = b }
         Conv2D.grow(&b.kernelGradient, 16 * O * C)
         b.kernelGradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -134,16 +127,10 @@ extension Conv2D {
                                                mp.baseAddress! + i * tiles, O * nt, nt, dbp.baseAddress!, sp.baseAddress!)
                 }
                 transformInputs(xp.baseAddress!, g, from: n0, count: cnt, tiles: tiles, into: vp.baseAddress!, scratch: sp.baseAddress!)
-                // dU[ξ] += dM[ξ] · V[ξ]ᵀ, in slices of the long inner dimension.
+                // dU[ξ] += dM[ξ] · V[ξ]ᵀ
                 for xi in 0..<16 {
-                    var j0 = 0
-                    while j0 < nt {
-                        let len = min(Conv2D.innerSlice, nt - j0)
-                        BLAS.sgemm(transB: true, m: O, n: C, k: len, a: mp.baseAddress! + xi * O * nt + j0, lda: nt,
-                                   b: vp.baseAddress! + xi * C * nt + j0, ldb: nt, beta: 1,
-                                   c: dup.baseAddress! + xi * O * C, ldc: C)
-                        j0 += len
-                    }
+                    Conv2D.addProductWithTransposed(m: O, n: C, k: nt, a: mp.baseAddress! + xi * O * nt, lda: nt,
+                                                    b: vp.baseAddress! + xi * C * nt, ldb: nt, c: dup.baseAddress! + xi * O * C, ldc: C)
                 }
                 if needInputGradient {
                     // dV[ξ] = U[ξ]ᵀ · dM[ξ] (into the input planes, done with), then dx = B dV Bᵀ per tile.

@@ -59,14 +59,26 @@ public final class Conv2D: Layer {
     static var sliceFloats = 128 << 10
     /// Inner-dimension slice of the weight-gradient GEMM.
     static let innerSlice = 4096
+
+    /// C[m×n] += A[m×k] · B[n×k]ᵀ (row-major, leading dimensions `lda`, `ldb`, `ldc`), in slices of
+    /// `innerSlice` along k: OpenBLAS is slow on very long, thin products. The weight gradients.
+    static func addProductWithTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        var j0 = 0
+        while j0 < k {
+            let len = min(innerSlice, k - j0)
+            BLAS.sgemm(transB: true, m: m, n: n, k: len, a: a + j0, lda: lda, b: b + j0, ldb: ldb, beta: 1, c: c, ldc: ldc)
+            j0 += len
+        }
+    }
     /// Whether batch > 1 passes of 3×3 stride-1 pad-1 layers run Winograd's F(2×2, 3×3)
     /// (`Conv2D+Winograd.swift`); off, they unfold like every other layer. The environment variable
     /// `WINGTRACK_WINOGRAD=0` turns it off (to compare: docs/performance.md).
-    nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["WINGTRACK_WINOGRAD"] != "0"
+    nonisolated(unsafe) static var winogradEnabled = ProcessInfo.processInfo.environment["WINGTRACK_WINOGRAD"] != "0"
     /// Fewest input channels for the Winograd route (the products' inner size).
-    nonisolated(unsafe) public static var winogradMinChannels = 16
+    nonisolated(unsafe) static var winogradMinChannels = 16
     /// Upper bound on floats in one group's Winograd planes.
-    nonisolated(unsafe) public static var winogradBudget = 1 << 20
+    nonisolated(unsafe) static var winogradBudget = 1 << 20
     /// The Winograd passes' buffers.
     var winograd = WinogradBuffers()
 
@@ -158,15 +170,14 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dOut: Tensor, needInputGradient: Bool) -> Tensor {
-        if takesWinograd {
-            precondition(dOut.shape == output.shape && dOut.batch == input.batch, "\(name): dOut shape \(dOut.shape)")
-            backwardWinograd(dOut, needInputGradient: needInputGradient, into: &inputGradient)
-            input = Tensor(zeros: [0])
-            return needInputGradient ? inputGradient : Tensor(zeros: [0])
-        }
         let g = geometry(input.shape)
         let (N, P, K, O) = (input.batch, g.positions, g.patchSize, outChannels)
         precondition(dOut.shape == [N, O, g.outHeight, g.outWidth], "\(name): dOut shape \(dOut.shape)")
+        if takesWinograd {
+            backwardWinograd(dOut, g, needInputGradient: needInputGradient, into: &inputGradient)
+            input = Tensor(zeros: [0])
+            return needInputGradient ? inputGradient : Tensor(zeros: [0])
+        }
         let group = groupSize(g, batch: N)
         let imageSize = inChannels * g.height * g.width
         if needInputGradient {
@@ -203,14 +214,8 @@ public final class Conv2D: Layer {
                 }
                 im2col(g, images: xp.baseAddress! + n0 * imageSize, count: cnt, col: cp.baseAddress!)
                 // dW[O, K] += dY[O, cnt·P] · colᵀ
-                // (in slices of the long inner dimension: OpenBLAS is slow on very long, thin products)
-                var j0 = 0
-                while j0 < cnt * P {
-                    let len = min(Conv2D.innerSlice, cnt * P - j0)
-                    BLAS.sgemm(transB: true, m: O, n: K, k: len, a: dyp.baseAddress! + j0, lda: cnt * P,
-                               b: cp.baseAddress! + j0, ldb: cnt * P, beta: 1, c: dwp.baseAddress!, ldc: K)
-                    j0 += len
-                }
+                Conv2D.addProductWithTransposed(m: O, n: K, k: cnt * P, a: dyp.baseAddress!, lda: cnt * P,
+                                                b: cp.baseAddress!, ldb: cnt * P, c: dwp.baseAddress!, ldc: K)
                 if needInputGradient {
                     // dCol[K, cnt·P] = Wᵀ · dY
                     BLAS.sgemm(transA: true, m: K, n: cnt * P, k: O, a: wp.baseAddress!, lda: K,

@@ -41,8 +41,8 @@ final class LayerAgreementTests: XCTestCase {
     func testWinogradMatchesNaiveLoopsAndUnfoldedGradients() {
         // (in, out, H, W, batch)
         let cases = [(16, 5, 7, 5, 3), (17, 4, 1, 2, 2), (16, 8, 8, 8, 3), (32, 3, 3, 9, 2), (24, 64, 4, 4, 5)]
-        let savedBudget = Conv2D.winogradBudget
-        defer { Conv2D.winogradBudget = savedBudget; Conv2D.winogradEnabled = true }
+        let (savedBudget, savedEnabled) = (Conv2D.winogradBudget, Conv2D.winogradEnabled)
+        defer { (Conv2D.winogradBudget, Conv2D.winogradEnabled) = (savedBudget, savedEnabled) }
         for (i, c) in cases.enumerated() {
             var rng = SeededGenerator(seed: UInt64(60 + i))
             for relu in [false, true] {
