@@ -24,10 +24,16 @@ public struct ModelHeader: Codable, Equatable, Sendable {
     /// Free-form training provenance: data, loss, samples seen, validation NME, command.
     public var provenance: [String: String]
     public var tensors: [TensorEntry]
+    /// Per output block (`spec.headCount` of them), 2L values (all x then all y, input pixels) added to
+    /// the answer of the crop mirrored left–right once it is mirrored back: the mirrored pass's mean
+    /// error on the training faces, which `wingtrack refit` measures and flip-averaging removes. Nil (files
+    /// without the key): no correction.
+    public var mirrorOffsets: [[Float]]?
 
     public init(spec: NetworkSpec, input: InputNormalization, meanShape: [Float], provenance: [String: String],
-                tensors: [TensorEntry] = []) {
+                tensors: [TensorEntry] = [], mirrorOffsets: [[Float]]? = nil) {
         self.spec = spec; self.input = input; self.meanShape = meanShape; self.provenance = provenance; self.tensors = tensors
+        self.mirrorOffsets = mirrorOffsets
     }
 }
 
@@ -151,6 +157,11 @@ public enum ModelFile {
         guard offset == bytes.count - 8 else { throw fail("\(bytes.count - 8 - offset) unexpected bytes after the last tensor") }
         guard header.meanShape.count == 2 * header.spec.landmarkCount else {
             throw fail("mean shape has \(header.meanShape.count) values, expected \(2 * header.spec.landmarkCount)")
+        }
+        if let m = header.mirrorOffsets {
+            guard m.count == header.spec.headCount, m.allSatisfy({ $0.count == 2 * header.spec.landmarkCount }) else {
+                throw fail("mirror offsets have \(m.map(\.count)) values, expected \(header.spec.headCount) blocks of \(2 * header.spec.landmarkCount)")
+            }
         }
         return Loaded(header: header, network: network)
     }

@@ -93,7 +93,8 @@ public final class Localizer {
     /// Runs one network on the crop of `image` given by `imageToCrop`; returns its landmarks mapped
     /// back to the image and its face probability.
     /// With `flipAverage`, CNN-7's twin also sees the crop mirrored left–right, and the two answers
-    /// are averaged (points mirrored back and renumbered, scores averaged).
+    /// are averaged (points mirrored back, renumbered and moved by the model's mirror offsets; scores
+    /// averaged).
     public func run(_ model: ModelFile.Loaded, on image: PixelView, imageToCrop: SimilarityTransform) -> ([Point], Float) {
         let spec = model.header.spec
         let S = spec.inputSize
@@ -103,14 +104,12 @@ public final class Localizer {
         let logit = { (out: [Float]) -> Float in spec.faceLogit ? 1 / (1 + exp(-out[out.count - 1])) : 1 }
         var pts: [Point], score: Float
         if flipAverage, L == Landmarks68.count, model.network === stage2?.network, let twin = mirrorNetwork {
-            var flipped = input
-            flipped.data.withUnsafeMutableBufferPointer { x in
-                for row in 0..<(3 * S) { x[(row * S)..<(row * S + S)].reverse() }
-            }
+            let flipped = Localizer.mirrored(input, side: S)
             var out = [Float](), outM = [Float]()
             split.run({ out = model.network.predict(input).data }, { outM = twin.predict(flipped).data })
-            let m = Landmarks68.flipped((0..<L).map { Point(outM[b + $0], outM[b + L + $0]) }, width: Float(S))
-            pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0]) * 0.5 }
+            let m = Localizer.mirroredBack(outM, block: b, landmarkCount: L, inputSize: S)
+            let d = model.header.mirrorOffsets?[block(in: spec)] ?? [Float](repeating: 0, count: 2 * L)
+            pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0] + Point(d[$0], d[L + $0])) * 0.5 }
             score = (logit(out) + logit(outM)) / 2
         } else {
             let out = model.network.predict(input).data
@@ -119,6 +118,21 @@ public final class Localizer {
         }
         let back = imageToCrop.inverse
         return (pts.map { back.apply($0) }, score)
+    }
+
+    /// The 68 points of the output block starting at `b` of a network that saw its crop mirrored
+    /// left–right, mirrored back into the crop (x → S − x, renumbered by `Landmarks68.flipped`).
+    static func mirroredBack(_ out: [Float], block b: Int, landmarkCount L: Int, inputSize S: Int) -> [Point] {
+        Landmarks68.flipped((0..<L).map { Point(out[b + $0], out[b + L + $0]) }, width: Float(S))
+    }
+
+    /// `input` mirrored left–right (each row of each channel reversed).
+    private static func mirrored(_ input: Tensor, side S: Int) -> Tensor {
+        var flipped = input
+        flipped.data.withUnsafeMutableBufferPointer { x in
+            for row in 0..<(x.count / S) { x[(row * S)..<(row * S + S)].reverse() }
+        }
+        return flipped
     }
 
     /// The crop of `image` given by `imageToCrop` at `model`'s input size, normalised as it was trained.
@@ -154,10 +168,13 @@ public final class Localizer {
 
     /// A network's view of one crop, for analysis and `wingtrack refit`: its last hidden layer (the
     /// output layer's input), its outputs in `convention`'s block (crop pixels, all x then all y)
-    /// followed by the face logit, and the crop transform.
+    /// followed by the face logit, and the crop transform. With `mirroredOutput`, the same block's
+    /// answer for the crop mirrored left–right, mirrored back (as flip-averaging sees it before the
+    /// mirror offsets).
     public struct Features {
         public var hidden: [Float], output: [Float]
         public var imageToCrop: SimilarityTransform
+        public var mirroredOutput: [Float]?
     }
 
     /// CNN-6 on the crop `coarse(_:box:roll:)` makes.
@@ -165,18 +182,26 @@ public final class Localizer {
         features(stage1, image, stage1Crop(box, roll: roll))
     }
 
-    /// CNN-7 on the upright crop around `shape` (as `refine` makes it). Nil without CNN-7.
-    public func stage2Features(_ image: PixelView, from shape: [Point]) -> Features? {
-        stage2.map { features($0, image, stage2Crop(around: shape, outputSize: $0.header.spec.inputSize)) }
+    /// CNN-7 on the upright crop around `shape` (as `refine` makes it), and with `mirrored` also on
+    /// that crop mirrored. Nil without CNN-7.
+    public func stage2Features(_ image: PixelView, from shape: [Point], mirrored: Bool = false) -> Features? {
+        stage2.map { features($0, image, stage2Crop(around: shape, outputSize: $0.header.spec.inputSize), mirrored: mirrored) }
     }
 
-    private func features(_ model: ModelFile.Loaded, _ image: PixelView, _ t: SimilarityTransform) -> Features {
+    private func features(_ model: ModelFile.Loaded, _ image: PixelView, _ t: SimilarityTransform, mirrored: Bool = false) -> Features {
         let spec = model.header.spec
-        var x = networkInput(model, image, t)
+        let (S, L) = (spec.inputSize, spec.landmarkCount)
+        let input = networkInput(model, image, t)
+        var x = input
         for layer in model.network.layers.dropLast() { x = layer.forward(x) }
         let out = model.network.layers.last!.forward(x).data
-        let b = 2 * spec.landmarkCount * block(in: spec)
-        return Features(hidden: x.data, output: Array(out[b..<(b + 2 * spec.landmarkCount)]) + (spec.faceLogit ? [out.last!] : []), imageToCrop: t)
+        let b = 2 * L * block(in: spec)
+        var f = Features(hidden: x.data, output: Array(out[b..<(b + 2 * L)]) + (spec.faceLogit ? [out.last!] : []), imageToCrop: t)
+        if mirrored {
+            let m = Localizer.mirroredBack(model.network.predict(Localizer.mirrored(input, side: S)).data, block: b, landmarkCount: L, inputSize: S)
+            f.mirroredOutput = m.map(\.x) + m.map(\.y)
+        }
+        return f
     }
 
     /// Localises the face in `box` (square around the face, in the landmarks'-bounding-square

@@ -119,6 +119,49 @@ public enum HeadRefit {
                                   rule: rule, standardError: se, heldOutBefore: before, heldOutAfter: chosen.mean, candidates: candidates))
     }
 
+    /// What fitting a block's mirror offset measured (`mirrorOffset`).
+    public struct MirrorOutcome: Codable, Sendable {
+        public var convention: String
+        public var rows: Int
+        public var heldOutRows: Int
+        /// Held-out mean NME of the flip-averaged answer without the offset, and with the offset fitted
+        /// on the other rows.
+        public var heldOutBefore: Double, heldOutAfter: Double
+        /// Whether the offset is kept (it lowered the held-out NME); if not, the block's offset is zero.
+        public var kept: Bool
+    }
+
+    /// The offset that flip-averaging adds to a block's mirrored answer (`ModelHeader.mirrorOffsets`):
+    /// the mean of truth − mirrored answer over the rows, kept only when, fitted on the other subjects,
+    /// it lowers the held-out subjects' flip-averaged NME (else zeros). `plain` holds the block's
+    /// answers for the crops, `mirrored` (same truth and subjects, row for row) its answers for the
+    /// mirrored crops, mirrored back. Nil when either part has no rows.
+    /// Why: the refitted block corrects the labelling style's asymmetric bias for the crop; mirrored, that
+    /// correction lands on the wrong side, and the average inherits half of it (docs/experiments.md).
+    public static func mirrorOffset(plain: Rows, mirrored: Rows, convention: String) -> ([Float], MirrorOutcome)? {
+        precondition(plain.count == mirrored.count && plain.truth == mirrored.truth && plain.subjects == mirrored.subjects,
+                     "HeadRefit.mirrorOffset: the rows must be the same faces")
+        let m = plain.coordinateCount
+        func meanResidual(_ r: Rows) -> [Double] {
+            var sum = [Double](repeating: 0, count: m)
+            for (j, v) in r.residuals.enumerated() { sum[j % m] += Double(v) }
+            return sum.map { $0 / Double(max(1, r.count)) }
+        }
+        func averaged(_ p: Rows, _ q: Rows, offset: [Double]) -> [Double] {
+            (0..<(p.count * m)).map { (Double(p.output[$0]) + Double(q.output[$0]) + offset[$0 % m]) / 2 }
+        }
+        let (heldPlain, heldMirrored) = (plain.subset(heldOut: true), mirrored.subset(heldOut: true))
+        let trainMirrored = mirrored.subset(heldOut: false)
+        guard heldPlain.count > 0, trainMirrored.count > 0 else { return nil }
+        let mean = { (e: [Double]) in e.reduce(0, +) / Double(e.count) }
+        let before = mean(heldPlain.nme(averaged(heldPlain, heldMirrored, offset: [Double](repeating: 0, count: m))))
+        let after = mean(heldPlain.nme(averaged(heldPlain, heldMirrored, offset: meanResidual(trainMirrored))))
+        let kept = after < before
+        let offset = kept ? meanResidual(mirrored).map(Float.init) : [Float](repeating: 0, count: m)
+        return (offset, MirrorOutcome(convention: convention, rows: plain.count, heldOutRows: heldPlain.count,
+                                      heldOutBefore: before, heldOutAfter: after, kept: kept))
+    }
+
     /// Adds `fit`'s correction to output block `block` of `layer` (outputs block·m ..< (block+1)·m,
     /// m = the fit's targets): W[o, ·] += Wfit[·, o], b[o] += bfit[o]. Other outputs are untouched.
     public static func apply(_ fit: RidgeProblem.Solution, to layer: Dense, block: Int) {

@@ -16,11 +16,13 @@ struct PipelineRow {
     var truth: [Float]
     /// The network's block of the face's convention (as `truth`), then its face logit.
     var output: [Float]
+    /// With `mirrored` (stage 2): the same block's answer for the crop mirrored, mirrored back (as `truth`).
+    var mirroredOutput: [Float]?
 
     /// Calls `body` with each face's rows, draw 0 of every face first. Stage 2 needs CNN-7 in
     /// `localizer`; `answerIn(i)` sets the convention face `i` is answered in.
     static func forEach(_ localizer: Localizer, stage: Int, _ ds: FaceDataset, draws: Int, seed: UInt64, jitter: Float,
-                        answerIn: (Int) -> Void, _ body: (PipelineRow) throws -> Void) rethrows {
+                        mirrored: Bool = false, answerIn: (Int) -> Void, _ body: (PipelineRow) throws -> Void) rethrows {
         precondition(stage == 1 || localizer.stage2 != nil, "stage-2 rows need CNN-7")
         for draw in 0..<draws {
             for i in 0..<ds.count {
@@ -29,9 +31,10 @@ struct PipelineRow {
                 answerIn(i)
                 let row = ds.withImage(i) { image -> PipelineRow in
                     let f = stage == 1 ? localizer.stage1Features(image, box: box)
-                                       : localizer.stage2Features(image, from: localizer.coarse(image, box: box).0)!
+                                       : localizer.stage2Features(image, from: localizer.coarse(image, box: box).0, mirrored: mirrored)!
                     let truth = ds.records[i].landmarks.map { f.imageToCrop.apply($0) }
-                    return PipelineRow(face: i, draw: draw, hidden: f.hidden, truth: truth.map(\.x) + truth.map(\.y), output: f.output)
+                    return PipelineRow(face: i, draw: draw, hidden: f.hidden, truth: truth.map(\.x) + truth.map(\.y), output: f.output,
+                                       mirroredOutput: f.mirroredOutput)
                 }
                 try body(row)
             }

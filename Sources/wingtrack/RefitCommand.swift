@@ -3,6 +3,7 @@ import Foundation
 import WingNN
 import WingTrain
 import WingTracker
+import FaceGeometry
 
 extension HeadRefit.StrengthRule: ExpressibleByArgument {}
 
@@ -24,6 +25,8 @@ struct RefitCommand: ParsableCommand {
     @Option(help: "Use only the first N faces of the split (quick runs).") var limit: Int?
     @Option(help: "How the ridge strength is chosen on the held-out subjects: one-se (the strongest within one standard error of the lowest mean NME: steadier outputs, docs/experiments.md) or best (the lowest).")
     var strength: HeadRefit.StrengthRule = .oneStandardError
+    @Flag(help: "CNN-7 only: keep the output blocks as they are and fit only the mirror offsets (the mirrored pass's mean error, which --flip-average removes).")
+    var mirrorOnly = false
     @Flag(help: "Write the weights in half precision (as shipped).") var f16 = false
     @Option(help: "Where to write the refitted model (.wtm).") var out: String
 
@@ -42,6 +45,9 @@ struct RefitCommand: ParsableCommand {
         guard stage > 0, let last = target.network.layers.last as? Dense else {
             throw ValidationError("\(model): neither a stage-1 nor a stage-2 network (input \(spec.inputSize) px; CNN-6 takes \(NetworkSpec.cnn6.inputSize), CNN-7 \(NetworkSpec.cnn7.inputSize))")
         }
+        // Flip-averaging mirrors CNN-7's 68-point crop only.
+        let mirrors = stage == 2 && spec.landmarkCount == Landmarks68.count
+        if mirrorOnly, !mirrors { throw ValidationError("\(model): --mirror-only is for CNN-7 with 68 points (flip-averaging mirrors its crop)") }
         // Stage 2 sees the crops the shipped (or given) CNN-6 makes.
         let stage1 = stage == 1 ? target : try ModelFile.load(ModelsLocation.resolve(models).appendingPathComponent("cnn6.wtm"))
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
@@ -52,33 +58,67 @@ struct RefitCommand: ParsableCommand {
         let blocks = spec.conventions.isEmpty ? ["mixed"] : spec.conventions
         let blockOf = { (i: Int) in LabellingConvention.block(of: ds.records[i].source, in: spec) }
         let coordinates = 2 * spec.landmarkCount
-        var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
         let t0 = Date()
-        printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through \(stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
-        PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter,
-                            answerIn: { i in localizer.convention = LabellingConvention.of(source: ds.records[i].source) }) { r in
-            guard let b = blockOf(r.face) else { return }
-            rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
-        }
-        printError(String(format: "refit: rows in %.0f s; fitting", Date().timeIntervalSince(t0)))
-
-        BLAS.threads = 0
-        var outcomes: [HeadRefit.Outcome] = []
-        print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for (b, convention) in blocks.enumerated() {
-            guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention, rule: strength) else {
-                print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
-                continue
-            }
-            HeadRefit.apply(solution, to: last, block: b)
-            outcomes.append(outcome)
-            print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
-                         100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
-        }
+        let answerIn = { (i: Int) in localizer.convention = LabellingConvention.of(source: ds.records[i].source) }
         var header = target.header
-        header.provenance["refit"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
-        header.provenance["refit_command"] = "wingtrack " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        if !mirrorOnly {
+            var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
+            printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through \(stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
+            PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter, answerIn: answerIn) { r in
+                guard let b = blockOf(r.face) else { return }
+                rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
+            }
+            printError(String(format: "refit: rows in %.0f s; fitting", Date().timeIntervalSince(t0)))
+
+            BLAS.threads = 0
+            var outcomes: [HeadRefit.Outcome] = []
+            print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for (b, convention) in blocks.enumerated() {
+                guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention, rule: strength) else {
+                    print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
+                    continue
+                }
+                HeadRefit.apply(solution, to: last, block: b)
+                outcomes.append(outcome)
+                print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
+                             100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
+            }
+            header.provenance["refit"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
+            BLAS.threads = 1
+        }
+        if mirrors {
+            // The blocks as refitted (or kept), on the same faces and boxes: each crop and its mirror.
+            let t1 = Date()
+            printError("refit: mirror offsets: \(ds.count) faces × \(draws) box draws, each crop and its mirror…")
+            var plain = blocks.map { _ in HeadRefit.Rows(hiddenCount: 0, coordinateCount: coordinates) }
+            var mirrored = plain
+            PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter, mirrored: true, answerIn: answerIn) { r in
+                guard let b = blockOf(r.face), let m = r.mirroredOutput else { return }
+                let subject = ds.records[r.face].subject
+                plain[b].append(hidden: [], truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: subject)
+                mirrored[b].append(hidden: [], truth: r.truth, output: m, subject: subject)
+            }
+            printError(String(format: "refit: mirror rows in %.0f s", Date().timeIntervalSince(t1)))
+            var offsets = [[Float]](repeating: [Float](repeating: 0, count: coordinates), count: blocks.count)
+            var outcomes: [HeadRefit.MirrorOutcome] = []
+            print("| block | rows | held-out rows | held-out NME, flip-averaged | with its mirror offset | kept |")
+            print("|---|---:|---:|---:|---:|---|")
+            for (b, convention) in blocks.enumerated() {
+                guard let (offset, outcome) = HeadRefit.mirrorOffset(plain: plain[b], mirrored: mirrored[b], convention: convention) else {
+                    print("| \(convention) | \(plain[b].count) | — | — | no offset (needs rows of held-out and other subjects) | no |")
+                    continue
+                }
+                offsets[b] = offset
+                outcomes.append(outcome)
+                print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
+                             100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.kept ? "yes" : "no"))
+            }
+            header.mirrorOffsets = offsets
+            header.provenance["refit_mirror"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
+        }
+        // A mirror-only refit keeps the record of the blocks' refit.
+        header.provenance[mirrorOnly ? "refit_mirror_command" : "refit_command"] = "wingtrack " + CommandLine.arguments.dropFirst().joined(separator: " ")
         try ModelFile.save(target.network, header: header, halfPrecision: f16, to: URL(fileURLWithPath: out))
         printError(String(format: "refit: wrote %@ (%.0f s)", out, Date().timeIntervalSince(t0)))
     }

@@ -51,6 +51,31 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(old.headCount, 1)
     }
 
+    /// Mirror offsets (one 2L block per output block) round-trip exactly; a header without them reads
+    /// as none; a wrong count is refused with the file's name.
+    func testMirrorOffsetsRoundTripAndWrongCountsAreRefused() throws {
+        let dir = try temporaryDirectory(self)
+        let multi = NetworkSpec(name: "tiny", inputSize: 8, convChannels: [2, 3], hiddenUnits: 5, conventions: ["300-W", "YouTube-Faces"])
+        let offsets: [[Float]] = [(0..<136).map { Float($0) * 0.01 - 0.5 }, (0..<136).map { Float($0 % 7) * -0.125 }]
+        let url = dir.appendingPathComponent("mirror.wtm")
+        try ModelFile.save(multi.build(seed: 2), header: ModelHeader(spec: multi, input: .centeredUnit, meanShape: header().meanShape,
+                                                                      provenance: [:], mirrorOffsets: offsets), halfPrecision: true, to: url)
+        XCTAssertEqual(try ModelFile.load(url).header.mirrorOffsets, offsets)
+
+        let plain = dir.appendingPathComponent("plain.wtm")
+        try ModelFile.save(spec.build(), header: header(), halfPrecision: true, to: plain)
+        XCTAssertNil(try ModelFile.load(plain).header.mirrorOffsets)
+        XCTAssertFalse(String(decoding: try Data(contentsOf: plain), as: UTF8.self).contains("mirrorOffsets"), "files without offsets keep their old header")
+
+        for wrong in [[offsets[0]], [offsets[0], Array(offsets[1].dropLast())]] {
+            let bad = dir.appendingPathComponent("bad-mirror.wtm")
+            try ModelFile.save(multi.build(seed: 2), header: ModelHeader(spec: multi, input: .centeredUnit, meanShape: header().meanShape,
+                                                                          provenance: [:], mirrorOffsets: wrong), halfPrecision: true, to: bad)
+            do { _ = try ModelFile.load(bad); XCTFail("\(wrong.map(\.count)) offsets were accepted") }
+            catch { XCTAssertTrue("\(error)".contains("bad-mirror.wtm: mirror offsets have"), "\(error)") }
+        }
+    }
+
     func testCorruptFilesGiveNamedErrors() throws {
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("m.wtm")

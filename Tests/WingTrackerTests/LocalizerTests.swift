@@ -8,14 +8,43 @@ import WingNN
 /// plain network (random weights here) is far from. A wrong renumbering or a wrong x' = S − x fails it.
 final class LocalizerTests: XCTestCase {
     /// A small random CNN-7-shaped network (128×128 input, 68 points and a face logit) through a model file.
-    private func randomStage2() throws -> ModelFile.Loaded {
+    private func randomStage2(mirrorOffsets: [[Float]]? = nil) throws -> ModelFile.Loaded {
         let spec = NetworkSpec(name: "cnn7", inputSize: 128, convChannels: [4, 4, 8, 8, 8, 8], hiddenUnits: 16)
         let net = spec.build(seed: 3)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("localizer-test-\(getpid()).wtm")
         defer { try? FileManager.default.removeItem(at: url) }
-        let header = ModelHeader(spec: spec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:])
+        let header = ModelHeader(spec: spec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:],
+                                 mirrorOffsets: mirrorOffsets)
         try ModelFile.save(net, header: header, halfPrecision: false, to: url)
         return try ModelFile.load(url)
+    }
+
+    /// The model's mirror offsets move the flip-averaged answer by half the offset, point by point (in
+    /// the final numbering), mapped from crop pixels to the image; the plain answer does not move.
+    func testMirrorOffsetsMoveTheFlipAveragedAnswerByHalf() throws {
+        let saved = Int8Arithmetic.enabled
+        defer { Int8Arithmetic.enabled = saved }
+        Int8Arithmetic.enabled = false
+        let (W, H) = (200, 160)
+        var rng = SeededGenerator(seed: 9)
+        let image = (0..<(W * H * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let offsets = [(0..<136).map { _ in Float.random(in: -4...4, using: &rng) }]
+        let without = Localizer(stage1: try randomStage2(), stage2: try randomStage2())
+        let with = Localizer(stage1: try randomStage2(), stage2: try randomStage2(mirrorOffsets: offsets))
+        // Crop pixels = 0.8 · rotated image pixels + shift: an image step is a crop step ÷ 0.8, turned back.
+        let toCrop = SimilarityTransform(scale: 0.8, angle: 0.3, tx: -20, ty: 12)
+        func answer(_ l: Localizer) -> [Point] {
+            image.withUnsafeBufferPointer { l.run(l.stage2!, on: PixelView(base: $0.baseAddress!, width: W, height: H, channels: 3, rowBytes: W * 3), imageToCrop: toCrop).0 }
+        }
+        XCTAssertEqual(answer(with), answer(without), "without flip-averaging the offsets are not used")
+        without.flipAverage = true; with.flipAverage = true
+        let (a, b) = (answer(with), answer(without))
+        let back = toCrop.inverse
+        for i in 0..<68 {
+            let step = back.apply(Point(offsets[0][i] / 2, offsets[0][68 + i] / 2)) - back.apply(Point(0, 0))
+            XCTAssertEqual(a[i].x - b[i].x, step.x, accuracy: 1e-3, "point \(i)")
+            XCTAssertEqual(a[i].y - b[i].y, step.y, accuracy: 1e-3, "point \(i)")
+        }
     }
 
     /// In f32 the symmetry is exact up to float rounding: this checks the renumbering and x' = S − x.

@@ -68,6 +68,45 @@ final class HeadRefitTests: XCTestCase {
         XCTAssertNil(HeadRefit.fit(rows, convention: "c"))
     }
 
+    /// Mirrored answers that miss the truth by a constant vector: the offset is minus that vector (to
+    /// the noise), and it lowers the held-out flip-averaged NME, so it is kept.
+    func testMirrorOffsetRemovesTheMirroredPassBias() throws {
+        var rng = SeededGenerator(seed: 5)
+        let m = 2 * Landmarks68.count
+        let bias = (0..<m).map { _ in Float.random(in: -3...3, using: &rng) }
+        var plain = HeadRefit.Rows(hiddenCount: 0, coordinateCount: m), mirrored = plain
+        for s in 0..<50 { for _ in 0..<4 {
+            let t = truth(&rng)
+            plain.append(hidden: [], truth: t, output: t.map { $0 + Float.random(in: -1...1, using: &rng) }, subject: "subject\(s)")
+            mirrored.append(hidden: [], truth: t, output: zip(t, bias).map { $0 + $1 + Float.random(in: -1...1, using: &rng) }, subject: "subject\(s)")
+        } }
+        let (offset, outcome) = try XCTUnwrap(HeadRefit.mirrorOffset(plain: plain, mirrored: mirrored, convention: "c"))
+        XCTAssertTrue(outcome.kept)
+        XCTAssertLessThan(outcome.heldOutAfter, 0.6 * outcome.heldOutBefore)
+        for j in 0..<m { XCTAssertEqual(offset[j], -bias[j], accuracy: 0.15, "coordinate \(j)") }
+    }
+
+    /// When the held-out subjects' mirrored answers lean the other way from everyone else's, the offset
+    /// fitted on the others makes them worse: it is dropped (zeros).
+    func testMirrorOffsetThatDoesNotHoldOutIsDropped() throws {
+        var rng = SeededGenerator(seed: 6)
+        let m = 2 * Landmarks68.count
+        var plain = HeadRefit.Rows(hiddenCount: 0, coordinateCount: m), mirrored = plain
+        for s in 0..<50 {
+            let subject = "subject\(s)"
+            let lean: Float = HeadRefit.isHeldOut(subject: subject) ? -2 : 2
+            for _ in 0..<4 {
+                let t = truth(&rng)
+                plain.append(hidden: [], truth: t, output: t, subject: subject)
+                mirrored.append(hidden: [], truth: t, output: t.map { $0 + lean }, subject: subject)
+            }
+        }
+        let (offset, outcome) = try XCTUnwrap(HeadRefit.mirrorOffset(plain: plain, mirrored: mirrored, convention: "c"))
+        XCTAssertFalse(outcome.kept)
+        XCTAssertGreaterThan(outcome.heldOutAfter, outcome.heldOutBefore)
+        XCTAssertEqual(offset, [Float](repeating: 0, count: m))
+    }
+
     /// After `apply`, the layer's block outputs are the old ones plus the fit's prediction; the other
     /// blocks and the face logit are bit-identical.
     func testApplyMovesExactlyItsBlock() throws {

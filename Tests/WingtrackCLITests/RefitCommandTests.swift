@@ -36,7 +36,37 @@ final class RefitCommandTests: XCTestCase {
         }
         let record = try XCTUnwrap(after.header.provenance["refit"])
         XCTAssertTrue(record.contains("\"convention\":\"300-W\""), record)
+        XCTAssertEqual(after.header.mirrorOffsets?.count, 3, "the mirror offsets are fitted after the blocks")
         XCTAssertTrue(after.header.provenance["refit_command"]?.contains("--limit 150") == true)
+    }
+
+    /// `--mirror-only` keeps every weight bit for bit and adds the mirror offsets: the 300-W block's from
+    /// HELEN's faces (or zeros, if they did not help its held-out subjects), zeros for the blocks without
+    /// faces. CNN-6 is refused.
+    func testMirrorOnlyAddsOffsetsAndKeepsTheWeights() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68").path
+        let dir = try temporaryDirectory(self)
+        let out = dir.appendingPathComponent("cnn7.wtm")
+        let r = try run(["refit", shippedCNN7.path, "--data", data, "--limit", "150", "--draws", "1", "--mirror-only", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| 300-W | 150 |"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("ridge λ"), "the blocks are not refitted")
+        XCTAssertEqual(try ModelFile.load(out).header.provenance["refit_command"], try ModelFile.load(shippedCNN7).header.provenance["refit_command"], "the blocks' refit record is kept")
+
+        let before = try ModelFile.load(shippedCNN7), after = try ModelFile.load(out)
+        for (p, q) in zip(before.network.parameters, after.network.parameters) { XCTAssertTrue(p.value == q.value, "\(p.name) changed") }
+        let offsets = try XCTUnwrap(after.header.mirrorOffsets)
+        XCTAssertEqual(offsets.map(\.count), [136, 136, 136])
+        let record = try XCTUnwrap(after.header.provenance["refit_mirror"])
+        let kept = record.contains("\"kept\":true")
+        XCTAssertEqual(offsets[0].contains { $0 != 0 }, kept, record)
+        XCTAssertTrue(offsets.dropFirst().allSatisfy { $0.allSatisfy { $0 == 0 } }, "no faces of the other conventions: no offset")
+
+        let cnn6 = WingtrackBinary.repo.appendingPathComponent("models/cnn6.wtm")
+        let refused = try run(["refit", cnn6.path, "--data", data, "--mirror-only", "--out", dir.appendingPathComponent("cnn6.wtm").path])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--mirror-only is for CNN-7"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("cnn6.wtm").path))
     }
 
     /// CNN-6 has one block: every face's rows go to it, and only its output layer changes.
