@@ -13,7 +13,7 @@ extension HeadRefit.StrengthRule: ExpressibleByArgument {}
 struct RefitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "refit",
         abstract: "Refit a network's output blocks by ridge regression on its last hidden layer, over the crops the two-stage pipeline makes of the training faces.",
-        discussion: "Works on CNN-6 (its crops from detector-like boxes) and CNN-7 (its upright crops from CNN-6's landmarks; CNN-6 comes from the models folder). Each labelling convention's block is fitted on its own sources' faces (a one-block network: on all faces); the ridge strength is chosen on one training subject in five held out. Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn6.wtm or cnn7.wtm.")
+        discussion: "Works on CNN-6 (its crops from detector-like boxes) and CNN-7 (its upright crops from CNN-6's landmarks; CNN-6 comes from the models folder). Each labelling convention's block is fitted on its own sources' faces (a one-block network: on all faces); the ridge strength is chosen on one training subject in five held out. For CNN-7 it then measures each block's mirror offset, the mean error of its answer on the mirrored crop, which --flip-average removes (--mirror-only: only that, every weight kept). Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn6.wtm or cnn7.wtm.")
 
     @Argument(help: "The CNN-6 or CNN-7 model file to refit (.wtm).") var model: String
     @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
@@ -56,70 +56,91 @@ struct RefitCommand: ParsableCommand {
 
         // One block per convention; a one-block network has one block for every face.
         let blocks = spec.conventions.isEmpty ? ["mixed"] : spec.conventions
-        let blockOf = { (i: Int) in LabellingConvention.block(of: ds.records[i].source, in: spec) }
-        let coordinates = 2 * spec.landmarkCount
         let t0 = Date()
-        let answerIn = { (i: Int) in localizer.convention = LabellingConvention.of(source: ds.records[i].source) }
+        let faces = Faces(localizer: localizer, ds: ds, stage: stage, spec: spec, blocks: blocks)
         var header = target.header
         if !mirrorOnly {
-            var rows = blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: coordinates) }
-            printError("refit: \(ds.count) faces of split '\(split)' × \(draws) box draws through \(stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
-            PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter, answerIn: answerIn) { r in
-                guard let b = blockOf(r.face) else { return }
-                rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: ds.records[r.face].subject)
-            }
-            printError(String(format: "refit: rows in %.0f s; fitting", Date().timeIntervalSince(t0)))
-
-            BLAS.threads = 0
-            var outcomes: [HeadRefit.Outcome] = []
-            print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for (b, convention) in blocks.enumerated() {
-                guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention, rule: strength) else {
-                    print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
-                    continue
-                }
-                HeadRefit.apply(solution, to: last, block: b)
-                outcomes.append(outcome)
-                print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
-                             100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
-            }
-            header.provenance["refit"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
-            BLAS.threads = 1
+            header.provenance["refit"] = try refitBlocks(of: last, faces)
+            header.provenance["refit_mirror_command"] = nil   // any earlier mirror-only record no longer applies
         }
         if mirrors {
-            // The blocks as refitted (or kept), on the same faces and boxes: each crop and its mirror.
-            let t1 = Date()
-            printError("refit: mirror offsets: \(ds.count) faces × \(draws) box draws, each crop and its mirror…")
-            var plain = blocks.map { _ in HeadRefit.Rows(hiddenCount: 0, coordinateCount: coordinates) }
-            var mirrored = plain
-            PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter, mirrored: true, answerIn: answerIn) { r in
-                guard let b = blockOf(r.face), let m = r.mirroredOutput else { return }
-                let subject = ds.records[r.face].subject
-                plain[b].append(hidden: [], truth: r.truth, output: Array(r.output.prefix(coordinates)), subject: subject)
-                mirrored[b].append(hidden: [], truth: r.truth, output: m, subject: subject)
-            }
-            printError(String(format: "refit: mirror rows in %.0f s", Date().timeIntervalSince(t1)))
-            var offsets = [[Float]](repeating: [Float](repeating: 0, count: coordinates), count: blocks.count)
-            var outcomes: [HeadRefit.MirrorOutcome] = []
-            print("| block | rows | held-out rows | held-out NME, flip-averaged | with its mirror offset | kept |")
-            print("|---|---:|---:|---:|---:|---|")
-            for (b, convention) in blocks.enumerated() {
-                guard let (offset, outcome) = HeadRefit.mirrorOffset(plain: plain[b], mirrored: mirrored[b], convention: convention) else {
-                    print("| \(convention) | \(plain[b].count) | — | — | no offset (needs rows of held-out and other subjects) | no |")
-                    continue
-                }
-                offsets[b] = offset
-                outcomes.append(outcome)
-                print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
-                             100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.kept ? "yes" : "no"))
-            }
-            header.mirrorOffsets = offsets
-            header.provenance["refit_mirror"] = String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
+            (header.mirrorOffsets, header.provenance["refit_mirror"]) = try fitMirrorOffsets(faces)
         }
         // A mirror-only refit keeps the record of the blocks' refit.
         header.provenance[mirrorOnly ? "refit_mirror_command" : "refit_command"] = "wingtrack " + CommandLine.arguments.dropFirst().joined(separator: " ")
         try ModelFile.save(target.network, header: header, halfPrecision: f16, to: URL(fileURLWithPath: out))
         printError(String(format: "refit: wrote %@ (%.0f s)", out, Date().timeIntervalSince(t0)))
+    }
+
+    /// What both phases read: the pipeline over the split's faces, and which block each face belongs to.
+    struct Faces {
+        let localizer: Localizer, ds: FaceDataset, stage: Int, spec: NetworkSpec, blocks: [String]
+        var coordinates: Int { 2 * spec.landmarkCount }
+        func block(of face: Int) -> Int? { LabellingConvention.block(of: ds.records[face].source, in: spec) }
+        /// Each face's rows in its own convention (`PipelineRow.forEach`).
+        func forEachRow(draws: Int, seed: UInt64, jitter: Float, mirrored: Bool = false, _ body: (PipelineRow) -> Void) {
+            PipelineRow.forEach(localizer, stage: stage, ds, draws: draws, seed: seed, jitter: jitter, mirrored: mirrored,
+                                answerIn: { i in localizer.convention = LabellingConvention.of(source: ds.records[i].source) }, body)
+        }
+    }
+
+    /// Refits each block of `last` in place (`HeadRefit.fit`, then `apply`), prints a table and returns
+    /// the record for the header.
+    private func refitBlocks(of last: Dense, _ f: Faces) throws -> String? {
+        let t0 = Date()
+        var rows = f.blocks.map { _ in HeadRefit.Rows(hiddenCount: last.inFeatures, coordinateCount: f.coordinates) }
+        printError("refit: \(f.ds.count) faces of split '\(split)' × \(draws) box draws through \(f.stage == 1 ? "CNN-6" : "CNN-6 and CNN-7")…")
+        f.forEachRow(draws: draws, seed: seed, jitter: jitter) { r in
+            guard let b = f.block(of: r.face) else { return }
+            rows[b].append(hidden: r.hidden, truth: r.truth, output: Array(r.output.prefix(f.coordinates)), subject: f.ds.records[r.face].subject)
+        }
+        printError(String(format: "refit: rows in %.0f s; fitting", Date().timeIntervalSince(t0)))
+        BLAS.threads = 0
+        defer { BLAS.threads = 1 }
+        var outcomes: [HeadRefit.Outcome] = []
+        print("| block | rows | held-out rows | held-out NME as trained | refitted | ridge λ |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for (b, convention) in f.blocks.enumerated() {
+            guard let (solution, outcome) = HeadRefit.fit(rows[b], convention: convention, rule: strength) else {
+                print("| \(convention) | \(rows[b].count) | — | — | not refitted (needs rows of held-out and other subjects) | — |")
+                continue
+            }
+            HeadRefit.apply(solution, to: last, block: b)
+            outcomes.append(outcome)
+            print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
+                         100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.lambda.map { String(format: "%g", $0) } ?? "offset only"))
+        }
+        return String(data: try JSONEncoder().encode(outcomes), encoding: .utf8)
+    }
+
+    /// The mirror offsets of CNN-7's blocks as they now are (`HeadRefit.mirrorOffset`), from the same
+    /// faces and boxes, each crop and its mirror; prints a table and returns them with the record.
+    private func fitMirrorOffsets(_ f: Faces) throws -> ([[Float]], String?) {
+        let t0 = Date()
+        printError("refit: mirror offsets: \(f.ds.count) faces × \(draws) box draws, each crop and its mirror…")
+        var plain = f.blocks.map { _ in HeadRefit.Rows(hiddenCount: 0, coordinateCount: f.coordinates) }
+        var mirrored = plain
+        f.forEachRow(draws: draws, seed: seed, jitter: jitter, mirrored: true) { r in
+            guard let b = f.block(of: r.face), let m = r.mirroredOutput else { return }
+            let subject = f.ds.records[r.face].subject
+            plain[b].append(hidden: [], truth: r.truth, output: Array(r.output.prefix(f.coordinates)), subject: subject)
+            mirrored[b].append(hidden: [], truth: r.truth, output: m, subject: subject)
+        }
+        printError(String(format: "refit: mirror rows in %.0f s", Date().timeIntervalSince(t0)))
+        var offsets = [[Float]](repeating: [Float](repeating: 0, count: f.coordinates), count: f.blocks.count)
+        var outcomes: [HeadRefit.MirrorOutcome] = []
+        print("| block | rows | held-out rows | held-out NME, flip-averaged | with its mirror offset | kept |")
+        print("|---|---:|---:|---:|---:|---|")
+        for (b, convention) in f.blocks.enumerated() {
+            guard let (offset, outcome) = HeadRefit.mirrorOffset(plain: plain[b], mirrored: mirrored[b], convention: convention) else {
+                print("| \(convention) | \(plain[b].count) | — | — | no offset (needs rows of held-out and other subjects) | no |")
+                continue
+            }
+            offsets[b] = offset
+            outcomes.append(outcome)
+            print(String(format: "| %@ | %d | %d | %.2f %% | %.2f %% | %@ |", convention, outcome.rows, outcome.heldOutRows,
+                         100 * outcome.heldOutBefore, 100 * outcome.heldOutAfter, outcome.kept ? "yes" : "no"))
+        }
+        return (offsets, String(data: try JSONEncoder().encode(outcomes), encoding: .utf8))
     }
 }
