@@ -107,9 +107,9 @@ public final class Localizer {
             let flipped = Localizer.mirrored(input, side: S)
             var out = [Float](), outM = [Float]()
             split.run({ out = model.network.predict(input).data }, { outM = twin.predict(flipped).data })
-            let m = Localizer.mirroredBack(outM, block: b, landmarkCount: L, inputSize: S)
-            let d = model.header.mirrorOffsets?[block(in: spec)] ?? [Float](repeating: 0, count: 2 * L)
-            pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0] + Point(d[$0], d[L + $0])) * 0.5 }
+            var m = Localizer.mirroredBack(outM, block: b, landmarkCount: L, inputSize: S)
+            if let d = model.header.mirrorOffsets?[block(in: spec)] { for i in 0..<L { m[i] = m[i] + Point(d[i], d[L + i]) } }
+            pts = (0..<L).map { (Point(out[b + $0], out[b + L + $0]) + m[$0]) * 0.5 }
             score = (logit(out) + logit(outM)) / 2
         } else {
             let out = model.network.predict(input).data

@@ -54,10 +54,8 @@ struct RefitCommand: ParsableCommand {
         let localizer = Localizer(stage1: stage1, stage2: stage == 2 ? target : nil)
         SpareCore.use(localizer: localizer)
 
-        // One block per convention; a one-block network has one block for every face.
-        let blocks = spec.conventions.isEmpty ? ["mixed"] : spec.conventions
         let t0 = Date()
-        let faces = Faces(localizer: localizer, ds: ds, stage: stage, spec: spec, blocks: blocks)
+        let faces = Faces(localizer: localizer, ds: ds, stage: stage, spec: spec)
         var header = target.header
         if !mirrorOnly {
             header.provenance["refit"] = try refitBlocks(of: last, faces)
@@ -74,7 +72,9 @@ struct RefitCommand: ParsableCommand {
 
     /// What both phases read: the pipeline over the split's faces, and which block each face belongs to.
     struct Faces {
-        let localizer: Localizer, ds: FaceDataset, stage: Int, spec: NetworkSpec, blocks: [String]
+        let localizer: Localizer, ds: FaceDataset, stage: Int, spec: NetworkSpec
+        /// One block per convention; a one-block network has one block for every face.
+        var blocks: [String] { spec.conventions.isEmpty ? ["mixed"] : spec.conventions }
         var coordinates: Int { 2 * spec.landmarkCount }
         func block(of face: Int) -> Int? { LabellingConvention.block(of: ds.records[face].source, in: spec) }
         /// Each face's rows in its own convention (`PipelineRow.forEach`).
