@@ -192,7 +192,8 @@ public final class Tracker {
     static let recentLossFrames = 30
 
     /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
-    /// the last known position, then on the whole frame. When those find nothing, two more costly
+    /// the last known position, then on the whole frame. When those find no face that the networks
+    /// score at the threshold (nothing, or only part of a face or of the background), two more costly
     /// searches run. One is a different one on each successive search of the loss: the profile
     /// cascade on both sides, then the frame rotated by +30°, then by −30° (faces rolled beyond the
     /// frontal cascade's reach of about ±10°). The other is the frame rotated by +15° and −15° in turn
@@ -234,40 +235,48 @@ public final class Tracker {
         // (most of the scan's cost is in the small scales). After a second, search every size again.
         var minFace = max(24, min(image.width, image.height) / 16)
         if let b = lastBox, framesLost < Self.recentLossFrames { minFace = max(minFace, Int(b.squareSide * 0.5)) }
-        let t0 = DispatchTime.now()
         detectorRuns += 1
         // Faces other tracks hold are not candidates.
         func free(_ d: [FaceDetector.Detection]) -> [FaceDetector.Detection] {
             d.filter { det in !avoiding.contains { $0.contains(det.box.center) } }
         }
-        var found: [FaceDetector.Detection] = []
+        // The searches, cheapest first; each runs only when the finds of those before it all scored
+        // under the threshold (a frontal find on part of a face or on the background must not hide a
+        // rolled face that only a costlier search finds: docs/tracking.md).
+        var order: [() -> [FaceDetector.Detection]] = []
         if let b = lastBox {
             let side = Int(b.squareSide * 2.5)
             let region = PixelRect(x: Int(b.center.x) - side / 2, y: Int(b.center.y) - side / 2, width: side, height: side)
-            found = free(searches.frontal(minFace: minFace, region: region))
+            order.append { searches.frontal(minFace: minFace, region: region) }
         }
-        if found.isEmpty { found = free(searches.frontal(minFace: minFace)) }
-        if found.isEmpty && !waiting {
+        order.append { searches.frontal(minFace: minFace) }
+        if !waiting {
             let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
-            found = free(extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace))
-            if found.isEmpty {
-                let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
-                found = free(searches.rotated(degrees: roll, minFace: minFace))
-            }
+            order.append { extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace) }
+            let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
+            order.append { searches.rotated(degrees: roll, minFace: minFace) }
         }
         framesLost += 1
         lossSearches += 1
-        timings.detector += seconds(since: t0)
         var best: (Localizer.Result, Float)?
-        for d in found.prefix(3) {
-            let t1 = DispatchTime.now()
-            let (coarse, coarseScore) = localizer.coarse(image, box: d.box, roll: d.roll)
-            timings.cnn6 += seconds(since: t1)
-            let t2 = DispatchTime.now()
-            let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
-            timings.cnn7 += seconds(since: t2)
-            if Self.isHeld(r.landmarks, by: avoiding) { continue }
-            if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
+        var tried: [Box] = []
+        for search in order {
+            let t0 = DispatchTime.now()
+            let found = free(search())
+            timings.detector += seconds(since: t0)
+            // The three strongest finds not tried already (a region's finds come again in the whole frame).
+            for d in found.filter({ d in !tried.contains { $0.iou(d.box) > 0.5 } }).prefix(3) {
+                tried.append(d.box)
+                let t1 = DispatchTime.now()
+                let (coarse, coarseScore) = localizer.coarse(image, box: d.box, roll: d.roll)
+                timings.cnn6 += seconds(since: t1)
+                let t2 = DispatchTime.now()
+                let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
+                timings.cnn7 += seconds(since: t2)
+                if Self.isHeld(r.landmarks, by: avoiding) { continue }
+                if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
+            }
+            if let b = best, b.1 >= options.scoreThreshold { break }
         }
         guard let (r, score) = best, score >= options.scoreThreshold else {
             return Observation(success: false, confidence: best?.1 ?? 0, landmarks: nil, box: nil, acquired: false)
