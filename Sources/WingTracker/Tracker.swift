@@ -188,12 +188,17 @@ public final class Tracker {
         return boxes.contains { $0.iou(b) > 0.5 }
     }
 
+    /// A find scoring at least this (or the threshold, if higher) ends an acquisition's searches at
+    /// once; under it the costlier searches run too. Faces the networks see whole score 0.99 and more;
+    /// parts of a face found by the frontal cascade scored 0.47–0.75 (docs/tracking.md).
+    static let sureScore: Float = 0.9
+
     /// Lost frames during which the search looks only for faces at least half the last size.
     static let recentLossFrames = 30
 
     /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
     /// the last known position, then on the whole frame. When those find no face that the networks
-    /// score at the threshold (nothing, or only part of a face or of the background), two more costly
+    /// score at `sureScore` (nothing, or only part of a face or of the background), two more costly
     /// searches run. One is a different one on each successive search of the loss: the profile
     /// cascade on both sides, then the frame rotated by +30°, then by −30° (faces rolled beyond the
     /// frontal cascade's reach of about ±10°). The other is the frame rotated by +15° and −15° in turn
@@ -240,9 +245,10 @@ public final class Tracker {
         func free(_ d: [FaceDetector.Detection]) -> [FaceDetector.Detection] {
             d.filter { det in !avoiding.contains { $0.contains(det.box.center) } }
         }
-        // The searches, cheapest first; each runs only when the finds of those before it all scored
-        // under the threshold (a frontal find on part of a face or on the background must not hide a
-        // rolled face that only a costlier search finds: docs/tracking.md).
+        // The searches, cheapest first; each runs unless a find of those before it scored
+        // `sureScore`. A frontal find on part of a face (an ear, the hair) can score just over the
+        // threshold, and must not hide a rolled face that only a costlier search finds; the best
+        // find of all the searches that ran is taken (docs/tracking.md).
         var order: [() -> [FaceDetector.Detection]] = []
         if let b = lastBox {
             let side = Int(b.squareSide * 2.5)
@@ -276,7 +282,7 @@ public final class Tracker {
                 if Self.isHeld(r.landmarks, by: avoiding) { continue }
                 if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
             }
-            if let b = best, b.1 >= options.scoreThreshold { break }
+            if let b = best, b.1 >= max(options.scoreThreshold, Self.sureScore) { break }
         }
         guard let (r, score) = best, score >= options.scoreThreshold else {
             return Observation(success: false, confidence: best?.1 ?? 0, landmarks: nil, box: nil, acquired: false)
