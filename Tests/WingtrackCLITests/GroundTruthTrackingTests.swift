@@ -19,11 +19,12 @@ final class GroundTruthTrackingTests: XCTestCase {
         return (ds, (0..<count).map { eligible[($0 * eligible.count) / count + eligible.count / (2 * count)] })
     }
 
-    func clip(_ ds: FaceDataset, _ k: Int, frames: Int, phase: Float, gap: Range<Int>? = nil) -> GroundTruthClip {
+    /// Face `k` of `ds` moved over a background; the background's seed is `k` unless given.
+    func clip(_ ds: FaceDataset, _ k: Int, frames: Int, phase: Float, gap: Range<Int>? = nil, seed: UInt64? = nil) -> GroundTruthClip {
         var m = GroundTruthClip.Motion()
         m.frames = frames; m.phase = phase; m.gap = gap
         let (w, h) = ds.sizes[k]
-        return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: UInt64(k))
+        return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: seed ?? UInt64(k))
     }
 
     /// 90-frame clips of faces `idx`, `NAME0.mp4`, `NAME1.mp4`, … in `dir`, clip n with motion phase
@@ -119,13 +120,10 @@ final class GroundTruthTrackingTests: XCTestCase {
         let data = try requireSharedData()
         let ds = try FaceDataset(directory: data.appendingPathComponent("faces68"), splits: ["val"])
         let k = try XCTUnwrap(ds.records.firstIndex { $0.image.hasSuffix("train_Tim_Pawlenty_40.jpg") })
-        var m = GroundTruthClip.Motion()
-        m.frames = 40; m.phase = 8 * 0.9
-        let (w, h) = ds.sizes[k]
         let dir = try temporaryDirectory(self)
         let url = dir.appendingPathComponent("rolled.mp4")
-        let truth = try GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks,
-                                        motion: m, seed: 7 + 8).write(to: url)
+        // evaluate-tracking's clip c (0-based, here 8) has phase 0.9·c and seed 7 + c.
+        let truth = try clip(ds, k, frames: 40, phase: 8 * 0.9, seed: 7 + 8).write(to: url)
         let pred = try track([url], out: dir.appendingPathComponent("out"), sources: [ds.records[k].source])[0]
         let first = try XCTUnwrap(pred.firstIndex { $0 != nil }, "never acquired")
         let tracked = pred.compactMap { $0 }.count
