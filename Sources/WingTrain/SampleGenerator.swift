@@ -81,6 +81,9 @@ public struct SampleGenerator: @unchecked Sendable {
     public var photometric = Photometric()
     /// Fraction of negatives (background or badly misaligned crops) among generated samples.
     public var negativeFraction: Float = 0.1
+    /// Smallest side of the "part of the face" negatives, as a fraction of the face box's side
+    /// (their largest is 0.45). Detector finds on an ear or the hair are 0.15–0.3 of the face.
+    public var smallestPartNegative: Float = 0.3
 
     public init(dataset: FaceDataset, policy: CropPolicy, normalization: InputNormalization = .centeredUnit) {
         self.dataset = dataset; self.policy = policy; self.normalization = normalization
@@ -102,22 +105,8 @@ public struct SampleGenerator: @unchecked Sendable {
         }
         let trueBox = Box(center: center, side: side)
         if negative {
-            // Background or a badly misaligned box: IoU with the face box below 0.3.
-            for _ in 0..<20 {
-                var c = center, s = side
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0:
-                    let a = Float.random(in: 0..<(2 * .pi), using: &rng)
-                    c = center + Point(cos(a), sin(a)) * (side * Float.random(in: 0.75...1.2, using: &rng))
-                case 1:
-                    s = side * Float.random(in: 0.3...0.45, using: &rng)
-                    c = center + Point(Float.random(in: -0.35...0.35, using: &rng), Float.random(in: -0.35...0.35, using: &rng)) * side
-                default:
-                    s = side * Float.random(in: 2.2...3.2, using: &rng)
-                    c = center + Point(Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -0.5...0.5, using: &rng)) * side
-                }
-                if Box(center: c, side: s).iou(trueBox) < 0.3 { center = c; side = s; break }
-            }
+            let box = SampleGenerator.negativeBox(around: trueBox, smallestPart: smallestPartNegative, rng: &rng)
+            center = box.center; side = box.width
         }
         let (W, H) = dataset.sizes[index]
         let useHalf = side / Float(S) >= 1.8
@@ -143,6 +132,32 @@ public struct SampleGenerator: @unchecked Sendable {
         input.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = $0[i] * sc + off } }
         let target = negative ? [Float](repeating: 0, count: 136) : pts.map(\.x) + pts.map(\.y)
         return TrainingSample(input: input, target: target, positive: !negative)
+    }
+}
+
+extension SampleGenerator {
+    /// A square that overlaps `face` (a square) with IoU below 0.3: background beside the face,
+    /// a part of the face (side `smallestPart`…0.45 of the face's), or a box far too large.
+    /// Falls back to `face` itself only if 20 draws all overlap too much (none do in practice).
+    public static func negativeBox(around face: Box, smallestPart: Float, rng: inout SeededGenerator) -> Box {
+        let center = face.center, side = face.width
+        for _ in 0..<20 {
+            var c = center, s = side
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0:
+                let a = Float.random(in: 0..<(2 * .pi), using: &rng)
+                c = center + Point(cos(a), sin(a)) * (side * Float.random(in: 0.75...1.2, using: &rng))
+            case 1:
+                s = side * Float.random(in: smallestPart...0.45, using: &rng)
+                c = center + Point(Float.random(in: -0.35...0.35, using: &rng), Float.random(in: -0.35...0.35, using: &rng)) * side
+            default:
+                s = side * Float.random(in: 2.2...3.2, using: &rng)
+                c = center + Point(Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -0.5...0.5, using: &rng)) * side
+            }
+            let box = Box(center: c, side: s)
+            if box.iou(face) < 0.3 { return box }
+        }
+        return face
     }
 }
 

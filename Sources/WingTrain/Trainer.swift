@@ -73,6 +73,7 @@ public final class Trainer {
         gen.photometric = config.photometric
         gen.flip = config.flip
         gen.negativeFraction = config.negativeFraction
+        gen.smallestPartNegative = config.smallestPartNegative ?? gen.smallestPartNegative
         train = gen
         validation = valSet.map { SampleGenerator(dataset: $0, policy: config.policy) }
         var balanced = Array(0..<trainSet.count)

@@ -19,6 +19,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Weight of the face-logit cross-entropy.
     public var faceWeight: Float = 1
     public var negativeFraction: Float = 0.1
+    /// Smallest side of the part-of-the-face negatives (fraction of the face side); nil = 0.3,
+    /// as every run before the twenty-second session had.
+    public var smallestPartNegative: Float?
     /// Faces of these sources appear this many times per epoch (after pose balancing), each time
     /// with its own augmentation draw; nil or a missing source means once.
     public var sourceRepeats: [String: Int]?

@@ -104,6 +104,29 @@ final class AugmentationTests: XCTestCase {
             XCTAssertEqual(s.target, [Float](repeating: 0, count: 136))
         }
     }
+
+    func testNegativeBoxesMissTheFaceAndReachSmallParts() {
+        let face = Box(center: Point(100, 80), side: 150)
+        var rng = SeededGenerator(seed: 5)
+        var partSides: [Float] = []
+        for _ in 0..<3000 {
+            let box = SampleGenerator.negativeBox(around: face, smallestPart: 0.15, rng: &rng)
+            XCTAssertLessThan(box.iou(face), 0.3)
+            XCTAssertEqual(box.width, box.height, accuracy: 1e-3)
+            if box.width < 0.9 * face.width { partSides.append(box.width / face.width) }
+        }
+        // About a third of the draws are parts of the face, spread over 0.15…0.45 of its side.
+        XCTAssertGreaterThan(partSides.count, 800)
+        XCTAssertGreaterThanOrEqual(partSides.min()!, 0.15 - 1e-4)
+        XCTAssertLessThanOrEqual(partSides.max()!, 0.45 + 1e-4)
+        XCTAssertGreaterThan(partSides.filter { $0 < 0.3 }.count, partSides.count / 3)
+        // The old range, still the default, has none below 0.3.
+        for _ in 0..<1000 {
+            let box = SampleGenerator.negativeBox(around: face, smallestPart: 0.3, rng: &rng)
+            XCTAssertLessThan(box.iou(face), 0.3)
+            XCTAssertGreaterThanOrEqual(box.width / face.width, 0.3 - 1e-4)
+        }
+    }
 }
 
 final class DatasetTests: XCTestCase {
