@@ -191,7 +191,7 @@ public final class Tracker {
     /// A find scoring at least this (or the threshold, if higher) ends an acquisition's searches at
     /// once; under it the costlier searches run too. Faces the networks see whole score 0.99 and more;
     /// parts of a face found by the frontal cascade scored 0.47–0.75 (docs/tracking.md).
-    static let sureScore: Float = 0.9
+    public static let sureScore: Float = 0.9
 
     /// Lost frames during which the search looks only for faces at least half the last size.
     static let recentLossFrames = 30

@@ -135,29 +135,56 @@ public struct SampleGenerator: @unchecked Sendable {
     }
 }
 
+/// The kinds of non-face boxes the face logit learns to reject (and `FaceScoreReport` measures).
+public enum NegativeKind: String, CaseIterable, Sendable {
+    /// Background beside the face: centre 0.75–1.2 of the face's side away, the same size.
+    case beside
+    /// Part of the face (an eye, an ear, the hair): a square of a given fraction of the face's side
+    /// within ±0.35 of it from the face's centre.
+    case part
+    /// A box far too large: 2.2–3.2 times the face's side, centre within ±0.5 of it.
+    case tooLarge
+}
+
 extension SampleGenerator {
-    /// A square that overlaps `face` (a square) with IoU below 0.3: background beside the face,
-    /// a part of the face (side `smallestPart`…0.45 of the face's), or a box far too large.
-    /// Falls back to `face` itself only if 20 draws all overlap too much (none do in practice).
+    /// A square that overlaps `face` (a square) with IoU below 0.3, of one of the three kinds drawn
+    /// at random; parts have sides `smallestPart`…0.45 of the face's. Falls back to `face` itself
+    /// only if 20 draws all overlap too much (none do in practice).
     public static func negativeBox(around face: Box, smallestPart: Float, rng: inout SeededGenerator) -> Box {
-        let center = face.center, side = face.width
         for _ in 0..<20 {
-            var c = center, s = side
-            switch Int.random(in: 0..<3, using: &rng) {
-            case 0:
-                let a = Float.random(in: 0..<(2 * .pi), using: &rng)
-                c = center + Point(cos(a), sin(a)) * (side * Float.random(in: 0.75...1.2, using: &rng))
-            case 1:
-                s = side * Float.random(in: smallestPart...0.45, using: &rng)
-                c = center + Point(Float.random(in: -0.35...0.35, using: &rng), Float.random(in: -0.35...0.35, using: &rng)) * side
-            default:
-                s = side * Float.random(in: 2.2...3.2, using: &rng)
-                c = center + Point(Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -0.5...0.5, using: &rng)) * side
-            }
-            let box = Box(center: c, side: s)
+            let kind = NegativeKind.allCases[Int.random(in: 0..<3, using: &rng)]
+            let box = candidate(kind, around: face, partSides: smallestPart...0.45, rng: &rng)
             if box.iou(face) < 0.3 { return box }
         }
         return face
+    }
+
+    /// A square of `kind` that overlaps `face` with IoU below 0.3, or nil if 20 draws all overlap more.
+    public static func negativeBox(_ kind: NegativeKind, around face: Box, partSides: ClosedRange<Float>,
+                                   rng: inout SeededGenerator) -> Box? {
+        for _ in 0..<20 {
+            let box = candidate(kind, around: face, partSides: partSides, rng: &rng)
+            if box.iou(face) < 0.3 { return box }
+        }
+        return nil
+    }
+
+    private static func candidate(_ kind: NegativeKind, around face: Box, partSides: ClosedRange<Float>,
+                                  rng: inout SeededGenerator) -> Box {
+        let center = face.center, side = face.width
+        switch kind {
+        case .beside:
+            let a = Float.random(in: 0..<(2 * .pi), using: &rng)
+            return Box(center: center + Point(cos(a), sin(a)) * (side * Float.random(in: 0.75...1.2, using: &rng)), side: side)
+        case .part:
+            let s = side * Float.random(in: partSides, using: &rng)
+            let c = center + Point(Float.random(in: -0.35...0.35, using: &rng), Float.random(in: -0.35...0.35, using: &rng)) * side
+            return Box(center: c, side: s)
+        case .tooLarge:
+            let s = side * Float.random(in: 2.2...3.2, using: &rng)
+            let c = center + Point(Float.random(in: -0.5...0.5, using: &rng), Float.random(in: -0.5...0.5, using: &rng)) * side
+            return Box(center: c, side: s)
+        }
     }
 }
 

@@ -21,6 +21,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write CED curves (SVG) here.") var svg: String?
     @Flag(help: "Also measure CNN-6's residual as stage 2 sees it: the upright crop from CNN-6's landmarks against the crop from the truth (centre shift ÷ side, side ratio, roll difference), the distribution CNN-7's training perturbation should cover.")
     var stage2Residual = false
+    @Flag(help: "Also measure the face score (the tracker's test of a find): per face, the two-stage score from its box and from boxes that are not a face (beside it, a small part of it 0.15–0.3 of its side, a part 0.3–0.45, far too large); the share at or above the tracker's threshold (--threshold) and at 0.9.")
+    var faceScore = false
+    @Option(help: "Face score threshold for --face-score (the tracker's --threshold).") var threshold: Float = 0.5
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false
@@ -49,6 +52,8 @@ struct EvaluateCommand: ParsableCommand {
         guard featureDraws >= 1 else { throw ValidationError("--feature-draws must be at least 1") }
         if !compare.isEmpty, features != nil { throw ValidationError("--features needs the models folder, not --compare") }
         if !compare.isEmpty, flipAverage { throw ValidationError("--flip-average needs the models folder's CNN-7, not --compare") }
+        if !compare.isEmpty, faceScore { throw ValidationError("--face-score needs the models folder, not --compare") }
+        guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be between 0 and 1") }
         if !compare.isEmpty, stage2Residual { throw ValidationError("--stage2-residual needs the models folder, not --compare") }
     }
 
@@ -133,13 +138,17 @@ struct EvaluateCommand: ParsableCommand {
             print(String(format: "  |log side ratio|      %.3f / %.3f / %.3f / %.3f", pct(scale, 0.5), pct(scale, 0.9), pct(scale, 0.95), pct(scale, 0.99)))
             print(String(format: "  |roll difference| °   %.1f / %.1f / %.1f / %.1f", pct(roll, 0.5), pct(roll, 0.9), pct(roll, 0.95), pct(roll, 0.99)))
         }
-        try emit(reports, ds, seconds: Date().timeIntervalSince(t0))
+        let scores = faceScore ? FaceScoreReport(faces: ds.count, faceBox: boxFor, truth: { ds.records[$0].landmarks }, localize: { i, box in
+            answerIn(i)
+            return view(i) { let r = localizer.localize($0, box: box); return (r.faceScore, r.landmarks) }
+        }, seed: seed, threshold: threshold, sure: Tracker.sureScore) : nil
+        try emit(reports, ds, seconds: Date().timeIntervalSince(t0), faceScores: scores)
         try writeBoxes(reports[0].errors)
     }
 
     /// Prints the reports (table, or JSON: with `--compare` keyed by label, else the first report at the
     /// top level and the others under `networks_alone`), and writes `--report` and `--svg`.
-    private func emit(_ reports: [EvaluationReport], _ ds: FaceDataset, seconds: Double) throws {
+    private func emit(_ reports: [EvaluationReport], _ ds: FaceDataset, seconds: Double, faceScores: FaceScoreReport? = nil) throws {
         func object(_ r: EvaluationReport) throws -> [String: Any] {
             var o = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
             o.removeValue(forKey: "errors")
@@ -156,16 +165,19 @@ struct EvaluateCommand: ParsableCommand {
                 top = ["order": reports.map(\.method)]
                 for r in reports { top[r.method] = try object(r) }
             }
+            if let faceScores { top["face_score"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(faceScores)) }
             top["split"] = split
             top["seconds"] = seconds
             print(String(data: try JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys]), encoding: .utf8)!)
         } else {
             print(EvaluationReport.markdownHeader)
             for r in reports { r.markdownRows().forEach { print($0) } }
+            if let faceScores { print(""); faceScores.markdown().forEach { print($0) } }
             print(String(format: "(%d faces of split '%@', %.1f s, %@ arithmetic)", ds.count, split, seconds, Int8Arithmetic.name))
         }
         if let report {
-            let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }).joined(separator: "\n") + "\n"
+            let md = ([EvaluationReport.markdownHeader] + reports.flatMap { $0.markdownRows() }
+                      + (faceScores.map { [""] + $0.markdown() } ?? [])).joined(separator: "\n") + "\n"
             try md.write(toFile: report, atomically: true, encoding: .utf8)
         }
         if let svg {
