@@ -23,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
     var stage2Residual = false
     @Flag(help: "Also measure the face score (the tracker's test of a find): per face, the two-stage score from its box and from boxes that are not a face (beside it, a small part of it 0.15–0.3 of its side, a part 0.3–0.45, far too large); the share at or above the tracker's threshold (--threshold) and at 0.9.")
     var faceScore = false
-    @Option(help: "Face score threshold for --face-score (the tracker's --threshold).") var threshold: Float = 0.5
+    @Option(help: "Face score threshold for --face-score (the tracker's --threshold).") var threshold: Float = Tracker.Options().scoreThreshold
     @Option(help: "Also write, per face, the starting box and our NME here (CSV: image,source,box_cx,box_cy,box_side,nme), so other tools can start from the same boxes.")
     var boxes: String?
     @Flag(help: ArgumentHelp(TrackingOptions.flipAverageHelp)) var flipAverage = false

@@ -19,7 +19,7 @@ struct TrackingOptions: ParsableArguments {
     static let flipAverageHelp = "Also run CNN-7 on the mirrored crop and average both answers: more accurate and steadier (most on turned faces), about 30 % fewer frames per second on two cores (docs/tracking.md)."
     @Option(help: "Labelling convention to answer in, for networks with one output block per convention (default: 300-W for track, each face's own for evaluate-tracking; `wingtrack model` lists a file's).")
     var convention: String?
-    @Option(help: "Face score below which the face counts as lost.") var threshold: Float = 0.5
+    @Option(help: "Face score below which the face counts as lost.") var threshold: Float = Tracker.Options().scoreThreshold
     @Flag(inversion: .prefixedNo, help: "Seed each frame from the previous landmarks moved at their last velocity.")
     var constantVelocity = true
     @Option(help: "While no face is found: search every frame for 30 frames, then every 2nd, 4th, … frame, at most every N-th (1 = every frame; a 720p search takes about 0.5 s).")
