@@ -83,7 +83,9 @@ public struct SampleGenerator: @unchecked Sendable {
     public var negativeFraction: Float = 0.1
     /// Smallest side of the "part of the face" negatives, as a fraction of the face box's side
     /// (their largest is 0.45). Detector finds on an ear or the hair are 0.15–0.3 of the face.
-    public var smallestPartNegative: Float = 0.3
+    public var smallestPartNegative = SampleGenerator.defaultSmallestPartNegative
+    /// What every run before the twenty-second session had.
+    public static let defaultSmallestPartNegative: Float = 0.3
 
     public init(dataset: FaceDataset, policy: CropPolicy, normalization: InputNormalization = .centeredUnit) {
         self.dataset = dataset; self.policy = policy; self.normalization = normalization
@@ -151,19 +153,21 @@ extension SampleGenerator {
     /// at random; parts have sides `smallestPart`…0.45 of the face's. Falls back to `face` itself
     /// only if 20 draws all overlap too much (none do in practice).
     public static func negativeBox(around face: Box, smallestPart: Float, rng: inout SeededGenerator) -> Box {
-        for _ in 0..<20 {
-            let kind = NegativeKind.allCases[Int.random(in: 0..<3, using: &rng)]
-            let box = candidate(kind, around: face, partSides: smallestPart...0.45, rng: &rng)
-            if box.iou(face) < 0.3 { return box }
-        }
-        return face
+        firstMissing(face, rng: &rng) { r in
+            candidate(NegativeKind.allCases[Int.random(in: 0..<3, using: &r)], around: face, partSides: smallestPart...0.45, rng: &r)
+        } ?? face
     }
 
     /// A square of `kind` that overlaps `face` with IoU below 0.3, or nil if 20 draws all overlap more.
     public static func negativeBox(_ kind: NegativeKind, around face: Box, partSides: ClosedRange<Float>,
                                    rng: inout SeededGenerator) -> Box? {
+        firstMissing(face, rng: &rng) { r in candidate(kind, around: face, partSides: partSides, rng: &r) }
+    }
+
+    /// The first of up to 20 draws that overlaps `face` with IoU below 0.3 (a negative), or nil.
+    private static func firstMissing(_ face: Box, rng: inout SeededGenerator, _ draw: (inout SeededGenerator) -> Box) -> Box? {
         for _ in 0..<20 {
-            let box = candidate(kind, around: face, partSides: partSides, rng: &rng)
+            let box = draw(&rng)
             if box.iou(face) < 0.3 { return box }
         }
         return nil

@@ -19,8 +19,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Weight of the face-logit cross-entropy.
     public var faceWeight: Float = 1
     public var negativeFraction: Float = 0.1
-    /// Smallest side of the part-of-the-face negatives (fraction of the face side); nil = 0.3,
-    /// as every run before the twenty-second session had.
+    /// Smallest side of the part-of-the-face negatives (fraction of the face side); nil =
+    /// `SampleGenerator.defaultSmallestPartNegative`, so that older configs read and compare alike.
     public var smallestPartNegative: Float?
     /// Faces of these sources appear this many times per epoch (after pose balancing), each time
     /// with its own augmentation draw; nil or a missing source means once.

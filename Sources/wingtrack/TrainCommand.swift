@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
     @Option(help: "Gradient-norm cap (0 = none).") var clip: Float = 20
     @Option(help: "Fraction of negative (non-face) crops.") var negatives: Float = 0.1
-    @Option(help: "Smallest side of the part-of-the-face negatives, as a fraction of the face box (their largest is 0.45).") var smallestPartNegative: Float = 0.3
+    @Option(help: "Smallest side of the part-of-the-face negatives, as a fraction of the face box (their largest is 0.45).") var smallestPartNegative = SampleGenerator.defaultSmallestPartNegative
     @Option(help: "Probability of an occluding rectangle (flat colour or noise) over a training crop; the targets stay the true points.") var occlusion: Float = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Divide every layer's width by this (quick experiments).") var widthDivisor = 1
@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
         var config = TrainingConfig(network: spec, policy: net == .cnn6 ? .stage1 : .stage2, loss: lossValue)
         config.poseBalancing = pdb; config.poseBins = bins; config.sampleBudget = samples; config.batchSize = batch
         config.learningRate = lr; config.warmupSteps = warmup; config.weightDecay = weightDecay; config.gradientClip = clip
-        config.negativeFraction = negatives; config.smallestPartNegative = smallestPartNegative == 0.3 ? nil : smallestPartNegative
+        config.negativeFraction = negatives; config.smallestPartNegative = smallestPartNegative == SampleGenerator.defaultSmallestPartNegative ? nil : smallestPartNegative
         config.photometric.occlusion = occlusion; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
         let repeats = try sourceRepeats()
         config.sourceRepeats = repeats.isEmpty ? nil : repeats
