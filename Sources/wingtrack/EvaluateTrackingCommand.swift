@@ -32,7 +32,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     @Option(help: "Faces per clip: 1, or 2 side by side (tracked with --max-faces 2).") var faces = 1
     @OptionGroup var tracking: TrackingOptions
     @OptionGroup var arithmetic: PrecisionOption
-    @Option(help: "Keep the generated clips and their ground truth in this folder.") var keep: String?
+    @Option(help: "Keep the generated clips, their ground truth (clipN.truth.csv) and the tracked landmarks (clipN.tracked.csv: per frame 'index,x0,y0,…,x67,y67', or 'index,' when not tracked) in this folder.") var keep: String?
     @Option(help: "Seed of backgrounds and still-image box perturbations.") var seed: UInt64 = 7
     @Flag(help: "JSON output.") var json = false
 
@@ -51,6 +51,9 @@ struct EvaluateTrackingCommand: ParsableCommand {
         var meanNME = 0.0, medianNME = 0.0
         /// Frames with NME > 0.08 or no success, over frames that show the face.
         var failureRate008 = 0.0
+        /// Area under the CED curve up to 0.08 (normalised to 0–1) over frames that show the face, a
+        /// frame without success counting as never reaching any threshold.
+        var auc008 = 0.0
         var stillImageMeanNME = 0.0
         /// Mean |p_t − (p_{t−1}+p_{t+1})/2| ÷ inter-ocular distance, over points and frames with both
         /// neighbours tracked; `errorJitter` is the same of the error p − truth (the truth's own
@@ -124,9 +127,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
             let truths = try GroundTruthClip.write(faceClips, to: url)
             if keep != nil {
                 for (n, truth) in truths.enumerated() {
-                    let rows = truth.enumerated().map { t, p in "\(t)," + (p.map { $0.map { String(format: "%.3f,%.3f", $0.x, $0.y) }.joined(separator: ",") } ?? "") }
-                    let name = faces == 1 ? "clip\(c).truth.csv" : "clip\(c).face\(n).truth.csv"
-                    try (rows.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+                    try Self.writeLandmarkRows(truth, to: dir.appendingPathComponent(faces == 1 ? "clip\(c).truth.csv" : "clip\(c).face\(n).truth.csv"))
                 }
             }
 
@@ -168,6 +169,11 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 }
                 let owner = on.indices.max { on[$0] < on[$1] }!
                 report.identitySwaps += assigned.filter { $0 != owner }.count
+            }
+            if keep != nil {
+                for (n, prediction) in predictions.enumerated() {
+                    try Self.writeLandmarkRows(prediction, to: dir.appendingPathComponent(faces == 1 ? "clip\(c).tracked.csv" : "clip\(c).face\(n).tracked.csv"))
+                }
             }
             report.clips += 1
             report.frames += frames
@@ -215,6 +221,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.meanNME = Double(Metrics.mean(errors))
         report.medianNME = Double(Metrics.median(errors))
         report.failureRate008 = Double(errors.filter { $0 > 0.08 }.count + report.faceFrames - report.successFrames) / Double(max(1, report.faceFrames))
+        let lost = [Float](repeating: .infinity, count: report.faceFrames - report.successFrames)
+        report.auc008 = Double(Metrics.auc(errors + lost, limit: 0.08))
         report.stillImageMeanNME = Double(Metrics.mean(stillErrors))
         report.jitter = jitterSum / Double(max(1, jitterCount))
         report.errorJitter = errorJitterSum / Double(max(1, jitterCount))
@@ -232,10 +240,10 @@ struct EvaluateTrackingCommand: ParsableCommand {
         } else {
             print(String(format: """
                 %d clips × %d frames (%@, roll ±%.0f°, %@ in %@, stage1 %@, smooth %@, threshold %@, flip-average %@, paired frames %@)
-                success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · still-image NME of the same faces %.2f %%
+                success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · AUC@0.08 %.3f · still-image NME of the same faces %.2f %%
                 jitter %.4f, of the error %.4f (ground truth's own %.4f) · %@ · %.1f fps tracking
                 """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["precision"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!, report.settings["paired_frames"]!,
-                100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008,
+                100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008, report.auc008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
             if faces == 2 {
                 print("two faces per clip (--max-faces 2): identity swaps on \(report.identitySwaps) tracked frames")
@@ -249,5 +257,11 @@ struct EvaluateTrackingCommand: ParsableCommand {
                              100 * report.clipMeanNME[c], 100 * report.clipFailure008[c], 100 * report.clipMeanNMEBox[c]))
             }
         }
+    }
+
+    /// One row per frame: `index,x0,y0,…,x67,y67` (3 decimals), or `index,` for a frame without points.
+    static func writeLandmarkRows(_ frames: [[Point]?], to url: URL) throws {
+        let rows = frames.enumerated().map { t, p in "\(t)," + (p.map { $0.map { String(format: "%.3f,%.3f", $0.x, $0.y) }.joined(separator: ",") } ?? "") }
+        try (rows.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
     }
 }

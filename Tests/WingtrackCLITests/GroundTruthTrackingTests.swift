@@ -264,6 +264,45 @@ final class EvaluateTrackingCommandTests: XCTestCase {
         }
     }
 
+    /// `--keep` leaves, beside each clip and its truth, the landmarks that were measured: recomputed
+    /// from the two files with the definitions written out here (mean point distance ÷ distance of
+    /// points 36 and 45; AUC@0.08 as the exact integral of the CED, mean of max(0, 1 − e/0.08)), they
+    /// give the report's mean NME, failure rate and AUC.
+    func testKeptFilesReproduceTheReport() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let dir = try temporaryDirectory(self)
+        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "20",
+                                         "--size", "320x240", "--keep", dir.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        func rows(_ name: String) throws -> [[Double]?] {
+            try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").enumerated().map { t, line in
+                let f = line.split(separator: ",", omittingEmptySubsequences: false)
+                XCTAssertEqual(Int(f[0]), t)
+                return f.count == 1 + 136 ? f.dropFirst().map { Double($0)! } : nil
+            }
+        }
+        var errors: [Double] = [], faceFrames = 0
+        for c in 0..<2 {
+            let truth = try rows("clip\(c).truth.csv"), tracked = try rows("clip\(c).tracked.csv")
+            XCTAssertEqual(truth.count, 20); XCTAssertEqual(tracked.count, 20)
+            for (g, p) in zip(truth, tracked) {
+                guard let g else { continue }
+                faceFrames += 1
+                guard let p else { errors.append(.infinity); continue }
+                let iod = hypot(g[72] - g[90], g[73] - g[91])
+                errors.append((0..<68).map { hypot(p[2 * $0] - g[2 * $0], p[2 * $0 + 1] - g[2 * $0 + 1]) }.reduce(0, +) / 68 / iod)
+            }
+        }
+        XCTAssertEqual(faceFrames, 40)
+        let tracked = errors.filter(\.isFinite)
+        XCTAssertFalse(tracked.isEmpty)
+        XCTAssertEqual(tracked.reduce(0, +) / Double(tracked.count), try XCTUnwrap(o["meanNME"] as? Double), accuracy: 2e-4)
+        XCTAssertEqual(Double(errors.filter { $0 > 0.08 }.count) / 40, try XCTUnwrap(o["failureRate008"] as? Double), accuracy: 1e-9)
+        let auc = errors.map { max(0, 1 - $0 / 0.08) }.reduce(0, +) / 40
+        XCTAssertEqual(auc, try XCTUnwrap(o["auc008"] as? Double), accuracy: 2e-3)
+    }
+
     /// With paired frames the pair's second frame runs on a second localiser: it answers each clip in
     /// that clip's labelling convention, as the first does (each clip's NME within 0.3 points of
     /// frame-by-frame tracking; a helper left in the first clip's convention was 0.5 points off).
