@@ -105,8 +105,8 @@ def run_mediapipe(path):
 
 
 # ---------------------------------------------------------------- ours and the ceiling
-def run_wingtrack(path, out, overlay):
-    args = [BIN, "track", path, "-o", out] + ([] if overlay else ["--no-video"])
+def run_wingtrack(path, out, overlay, extra=()):
+    args = [BIN, "track", path, "-o", out] + ([] if overlay else ["--no-video"]) + list(extra)
     sh(args)
     name = os.path.splitext(os.path.basename(path))[0]
     j = json.load(open(os.path.join(out, name + ".json")))
@@ -295,7 +295,7 @@ def main():
         os.rename(os.path.join(d, "clip0.mp4"), os.path.join(d, f"generated_{size}.mp4"))
         clips.append(os.path.join(d, f"generated_{size}.mp4"))
     md += ["## Speed (frames per second, end to end including decode) and stability (jitter ÷ inter-ocular)", "",
-           "| clip | size | frames | ffmpeg decode | ffmpeg decode+x264 | wingtrack overlay | ratio to decode+x264 (median, range) | wingtrack no overlay (median, range) | MediaPipe (median, range) | ratio wingtrack / MediaPipe (median, range) | dlib detect | dlib track | jitter: wingtrack / MediaPipe / dlib track |",
+           "| clip | size | frames | ffmpeg decode | ffmpeg decode+x264 | wingtrack overlay | ratio to decode+x264 (median, range) | wingtrack no overlay (median, range) | MediaPipe (median, range) | ratio wingtrack / MediaPipe (median, range) | dlib detect | dlib track | jitter: wingtrack / wingtrack raw / MediaPipe / dlib track |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     stage_rows = []
     spread = lambda v: f"{statistics.median(v):.0f} ({min(v):.0f}–{max(v):.0f})" if len(v) > 1 else f"{v[0]:.0f}"
@@ -327,10 +327,11 @@ def main():
         j_ov = sorted((j for _, j in pairs), key=lambda j: j["processingFps"])[len(pairs) // 2]
         dt_fps, dlib_seq = run_dlib(c, "track")
         dd_fps, _ = run_dlib(c, "detect")
+        _, raw_seq = run_wingtrack(c, os.path.join(work, "raw"), overlay=False, extra=["--smooth", "none"])
         md.append(f"| {name} | {j_no['width']}×{j_no['height']} | {n} | {dec:.0f} | {enc:.0f} | {j_ov['processingFps']:.0f} | "
                   f"{ratio:.2f}" + (f" ({ratios[0]:.2f}–{ratios[-1]:.2f})" if len(ratios) > 1 else "") + f" | {spread(no_fps)} | {spread(mp_all)} | "
                   f"{statistics.median(no_ratios):.2f}" + (f" ({no_ratios[0]:.2f}–{no_ratios[-1]:.2f})" if len(no_ratios) > 1 else "") + f" | {dd_fps:.1f} | {dt_fps:.0f} | "
-                  f"{jitter(seq):.4f} / {jitter(mp_seq):.4f} / {jitter(dlib_seq):.4f} |")
+                  f"{jitter(seq):.4f} / {jitter(raw_seq):.4f} / {jitter(mp_seq):.4f} / {jitter(dlib_seq):.4f} |")
         st = {k: 1000 * v / n for k, v in j_ov["stageSeconds"].items()}
         stage_rows.append(f"| {name} | " + " | ".join(f"{st.get(k, 0):.2f}" for k in ("decode", "detector", "cnn6", "cnn7", "draw", "encode")) + " |")
         table.append((name, statistics.median(no_fps), mp_fps, j_ov["processingFps"], enc))
