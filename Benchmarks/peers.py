@@ -354,7 +354,7 @@ def main():
     for method in res:
         for src in sorted(res[method]):
             md.append(f"| {method} | {src} | {len(res[method][src])} | {stats(res[method][src])} |")
-    ced_svg(res, "docs/ced_peers.svg")
+    ced_svg(res, os.path.join(os.path.dirname(a.out) or ".", "ced_peers.svg"))
     md += ["", "![CED](ced_peers.svg)", ""]
 
     md += ground_truth_clips(a, work)
