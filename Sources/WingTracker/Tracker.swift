@@ -201,14 +201,17 @@ public final class Tracker {
 
     /// Detector searches on a frame without a tracked face, cheapest first: the frontal cascade around
     /// the last known position, then on the whole frame. When those find no face that the networks
-    /// score at `sureScore` (nothing, or only part of a face or of the background), two more costly
+    /// score at `sureScore` (nothing, or only part of a face or of the background), three more costly
     /// searches run. One is a different one on each successive search of the loss: the profile
     /// cascade on both sides, then the frame rotated by +30°, then by −30° (faces rolled beyond the
     /// frontal cascade's reach of about ±10°). The other is the frame rotated by +15° and −15° in turn
     /// (`bridgingRolls`): faces rolled 10–20° fall between the upright and the ±30° views, and were
-    /// found up to 12 frames late without it (docs/tracking.md).
+    /// found up to 12 frames late without it. The third is the frame rotated by +60°, −60°, +90° and
+    /// −90° in turn (`wideRolls`): a head tilted far to the side (lying down, a phone held sideways)
+    /// was not found until it came within about 40° of upright (docs/tracking.md).
     static let extraSearches: [(kind: String, degrees: Float)] = [("profile", 0), ("rotated", 30), ("rotated", -30)]
     static let bridgingRolls: [Float] = [15, -15]
+    static let wideRolls: [Float] = [60, -60, 90, -90]
 
     /// Whether the detector searches on the `n`-th consecutive frame without a face (0-based): on
     /// every frame for the first `recentLossFrames`, then every 2nd frame for as many again, every 4th
@@ -252,24 +255,32 @@ public final class Tracker {
         // `sureScore`. A frontal find on part of a face (an ear, the hair) can score just over the
         // threshold, and must not hide a rolled face that only a costlier search finds; the best
         // find of all the searches that ran is taken (docs/tracking.md).
-        var order: [() -> [FaceDetector.Detection]] = []
+        // Each search with the least score its finds count at (0: any, the threshold decides): a head
+        // tilted far to the side is rare, so a wide-roll find must be sure (one took a small patch
+        // beside a tilted face at 0.7–0.9).
+        var order: [(search: () -> [FaceDetector.Detection], minScore: Float)] = []
+        let sure = max(options.scoreThreshold, Self.sureScore)
         if let b = lastBox {
             let side = Int(b.squareSide * 2.5)
             let region = PixelRect(x: Int(b.center.x) - side / 2, y: Int(b.center.y) - side / 2, width: side, height: side)
-            order.append { searches.frontal(minFace: minFace, region: region) }
+            order.append(({ searches.frontal(minFace: minFace, region: region) }, 0))
         }
-        order.append { searches.frontal(minFace: minFace) }
+        order.append(({ searches.frontal(minFace: minFace) }, 0))
         if !waiting {
             let extra = Self.extraSearches[lossSearches % Self.extraSearches.count]
-            order.append { extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace) }
+            order.append(({ extra.kind == "profile" ? searches.profiles(minFace: minFace) : searches.rotated(degrees: extra.degrees, minFace: minFace) }, 0))
             let roll = Self.bridgingRolls[lossSearches % Self.bridgingRolls.count]
-            order.append { searches.rotated(degrees: roll, minFace: minFace) }
+            order.append(({ searches.rotated(degrees: roll, minFace: minFace) }, 0))
+            if lossSearches % 2 == 0 {
+                let wide = Self.wideRolls[(lossSearches / 2) % Self.wideRolls.count]
+                order.append(({ searches.rotated(degrees: wide, minFace: minFace) }, sure))
+            }
         }
         framesLost += 1
         lossSearches += 1
         var best: (Localizer.Result, Float)?
         var tried: [Box] = []
-        for search in order {
+        for (search, minScore) in order {
             let t0 = DispatchTime.now()
             let found = free(search())
             timings.detector += seconds(since: t0)
@@ -282,10 +293,10 @@ public final class Tracker {
                 let t2 = DispatchTime.now()
                 let r = localizer.refine(image, from: coarse, coarseScore: coarseScore)
                 timings.cnn7 += seconds(since: t2)
-                if Self.isHeld(r.landmarks, by: avoiding) { continue }
+                if Self.isHeld(r.landmarks, by: avoiding) || r.faceScore < minScore { continue }
                 if r.faceScore > (best?.1 ?? -1) { best = (r, r.faceScore) }
             }
-            if let b = best, b.1 >= max(options.scoreThreshold, Self.sureScore) { break }
+            if let b = best, b.1 >= sure { break }
         }
         guard let (r, score) = best, score >= options.scoreThreshold else {
             return Observation(success: false, confidence: best?.1 ?? 0, landmarks: nil, box: nil, acquired: false)

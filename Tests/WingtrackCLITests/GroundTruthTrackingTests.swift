@@ -20,9 +20,10 @@ final class GroundTruthTrackingTests: XCTestCase {
     }
 
     /// Face `k` of `ds` moved over a background; the background's seed is `k` unless given.
-    func clip(_ ds: FaceDataset, _ k: Int, frames: Int, phase: Float, gap: Range<Int>? = nil, seed: UInt64? = nil) -> GroundTruthClip {
+    func clip(_ ds: FaceDataset, _ k: Int, frames: Int, phase: Float, gap: Range<Int>? = nil, seed: UInt64? = nil,
+              maxRoll: Float = 35) -> GroundTruthClip {
         var m = GroundTruthClip.Motion()
-        m.frames = frames; m.phase = phase; m.gap = gap
+        m.frames = frames; m.phase = phase; m.gap = gap; m.maxRollDegrees = maxRoll
         let (w, h) = ds.sizes[k]
         return GroundTruthClip(face: ds.images[k], width: w, height: h, landmarks: ds.records[k].landmarks, motion: m, seed: seed ?? UInt64(k))
     }
@@ -107,6 +108,32 @@ final class GroundTruthTrackingTests: XCTestCase {
         print(String(format: "generated clips: success %.1f %%, mean NME %.2f %%", 100 * success, 100 * nme))
         XCTAssertGreaterThanOrEqual(success, 0.95)
         XCTAssertLessThanOrEqual(nme, 0.06)
+    }
+
+    /// Faces that start tilted far to the side (clips 6 and 9 of `evaluate-tracking --roll 90`: the
+    /// same faces, motion and backgrounds; −94° and +97° on the first frame) are acquired within a few
+    /// frames by the detector's wide-roll searches (±60°, ±90°), and on the face. Before them the
+    /// tracker waited until the head came within about 40° of upright: frames 20 and 32.
+    func testFaceTiltedFarToTheSideIsAcquiredEarly() throws {
+        let data = try requireSharedData()
+        let ds = try FaceDataset(directory: data.appendingPathComponent("faces68"), splits: ["val"])
+        let dir = try temporaryDirectory(self)
+        let cases = [5, 8]
+        let clips = cases.map { c in clip(ds, c * ds.count / 12, frames: 30, phase: Float(c) * 0.9, seed: 7 &+ UInt64(c), maxRoll: 90) }
+        let urls = cases.map { dir.appendingPathComponent("tilted\($0).mp4") }
+        let truths = try zip(clips, urls).map { try $0.write(to: $1) }
+        let predictions = try track(urls, out: dir.appendingPathComponent("out"), sources: cases.map { ds.records[$0 * ds.count / 12].source })
+        for (n, (truth, pred)) in zip(truths, predictions).enumerated() {
+            let g0 = truth[0]!
+            let roll = atan2(g0[45].y - g0[36].y, g0[45].x - g0[36].x) * 180 / .pi
+            XCTAssertGreaterThan(abs(roll), 80, "clip \(cases[n]) starts tilted")
+            let first = try XCTUnwrap(pred.firstIndex { $0 != nil }, "clip \(cases[n]) never acquired")
+            XCTAssertLessThanOrEqual(first, 8, "clip \(cases[n]) (\(Int(roll))° on frame 0) acquired on frame \(first)")
+            for (t, p) in pred.enumerated() {
+                guard let p else { continue }
+                XCTAssertLessThan(Metrics.nmeInterOcular(p, truth[t]!), 0.1, "clip \(cases[n]) frame \(t)")
+            }
+        }
     }
 
     /// A small, blurred face rolled by about 30° (clip 9 of `evaluate-tracking`: same face, motion and
