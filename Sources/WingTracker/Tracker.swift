@@ -204,7 +204,7 @@ public final class Tracker {
     /// score at `sureScore` (nothing, or only part of a face or of the background), three more costly
     /// searches run. One is a different one on each successive search of the loss: the profile
     /// cascade on both sides, then the frame rotated by +30°, then by −30° (faces rolled beyond the
-    /// frontal cascade's reach of about ±10°). The other is the frame rotated by +15° and −15° in turn
+    /// frontal cascade's reach of about ±10°). The second is the frame rotated by +15° and −15° in turn
     /// (`bridgingRolls`): faces rolled 10–20° fall between the upright and the ±30° views, and were
     /// found up to 12 frames late without it. The third is the frame rotated by +60°, −60°, +90° and
     /// −90° in turn (`wideRolls`): a head tilted far to the side (lying down, a phone held sideways)
