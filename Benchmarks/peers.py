@@ -201,32 +201,28 @@ def clip_stats(e):
     return f"{100 * e[np.isfinite(e)].mean():.2f} % | {100 * np.median(e):.2f} % | {100 * np.mean(e > 0.08):.1f} % | {auc:.3f}"
 
 
-def ced_clips_svg(errs, path):
+def plot_ced(curves, path, ylabel, title=None):
+    """One CED figure: the fraction of samples with NME up to x, per named list of errors, as SVG."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    for method, e in errs.items():
+    for label, e in curves.items():
         e = np.sort(np.asarray(e))
-        ax.plot(e, np.arange(1, len(e) + 1) / len(e), label=method)
-    ax.set_xlim(0, 0.1); ax.set_ylim(0, 1); ax.set_xlabel("NME (inter-ocular)"); ax.set_ylabel("fraction of face frames")
-    ax.set_title("generated clips with exact ground truth"); ax.grid(alpha=.3); ax.legend(); fig.tight_layout(); fig.savefig(path)
+        ax.plot(e, np.arange(1, len(e) + 1) / len(e), label=label)
+    ax.set_xlim(0, 0.1); ax.set_ylim(0, 1); ax.set_xlabel("NME (inter-ocular)"); ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=.3); ax.legend(); fig.tight_layout(); fig.savefig(path)
+
+
+def ced_clips_svg(errs, path):
+    plot_ced(errs, path, "fraction of face frames", "generated clips with exact ground truth")
 
 
 def ced_svg(res, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for method, by in res.items():
-        for src in ("udacity", "aflw2000"):
-            if method == "dlib (our box as is)":
-                continue
-            e = np.sort(by.get(src, []))
-            if len(e):
-                ax.plot(e, np.arange(1, len(e) + 1) / len(e), label=f"{method} {src}")
-    ax.set_xlim(0, 0.1); ax.set_ylim(0, 1); ax.set_xlabel("NME (inter-ocular)"); ax.set_ylabel("fraction of faces")
-    ax.grid(alpha=.3); ax.legend(); fig.tight_layout(); fig.savefig(path)
+    plot_ced({f"{method} {src}": by[src] for method, by in res.items() if method != "dlib (our box as is)"
+              for src in ("udacity", "aflw2000") if len(by.get(src, []))}, path, "fraction of faces")
 
 
 def ground_truth_clips(a, work):
