@@ -22,6 +22,11 @@ def run(args):
     return json.loads(r.stdout)
 
 
+def per_source(report):
+    """The report's mean NME on AFW / YouTube-Faces / AFLW2000-3D, as "a / b / c"."""
+    return " / ".join(f"{100 * report['sources'][s]['nme_io_mean']:.2f}" for s in ("afw", "udacity", "aflw2000"))
+
+
 def measure(models, data, clips48):
     ev = lambda *extra: run(["evaluate", "--data", data, "--split", "val", "--models", models, "--json", *extra])
     tr = lambda *extra: run(["evaluate-tracking", "--data", data, "--models", models, "--json", *extra])
@@ -29,12 +34,11 @@ def measure(models, data, clips48):
     rows = {
         "val mean / median": f"{100 * one['nme_io_mean']:.2f} / {100 * one['nme_io_median']:.2f} %",
         "val fail@0.08 / fail@0.10": f"{100 * one['failure_008']:.1f} / {100 * one['failure_010']:.1f} %",
-        "val AFW / YouTube-Faces / AFLW2000-3D": " / ".join(f"{100 * one['sources'][s]['nme_io_mean']:.2f}" for s in ("afw", "udacity", "aflw2000")) + " %",
+        "val AFW / YouTube-Faces / AFLW2000-3D": per_source(one) + " %",
         "val AUC@0.08": f"{one['auc_008']:.3f}",
         "flip-averaged: mean / AFW / fail@0.10": f"{100 * flip['nme_io_mean']:.2f} / {100 * flip['sources']['afw']['nme_io_mean']:.2f} / {100 * flip['failure_010']:.1f} %",
         # The tracker answers in the 300-W block for every face: its figures on turned faces matter.
-        "300-W block for all: mean / AFW / YouTube-Faces / AFLW2000-3D": f"{100 * w300['nme_io_mean']:.2f} / "
-            + " / ".join(f"{100 * w300['sources'][s]['nme_io_mean']:.2f}" for s in ("afw", "udacity", "aflw2000")) + " %",
+        "300-W block for all: mean / AFW / YouTube-Faces / AFLW2000-3D": f"{100 * w300['nme_io_mean']:.2f} / {per_source(w300)} %",
     }
     t12 = tr()
     rows["12 clips: mean / failure@0.08 / AUC@0.08"] = f"{100 * t12['meanNME']:.2f} / {100 * t12['failureRate008']:.2f} % / {t12['auc008']:.3f}"
