@@ -257,23 +257,12 @@ public final class Trainer {
     /// Starts from the weights in `url`, a model file of the same architecture. A network without conventions may start a run with them:
     /// every block of the output layer then starts as its one block (the face logit is kept).
     public func loadWeights(_ url: URL) throws {
-        let loaded = try ModelFile.load(url)
-        var plain = config.network
-        plain.conventions = []
-        let widening = loaded.header.spec.conventions.isEmpty && !config.network.conventions.isEmpty && loaded.header.spec == plain
-        guard loaded.header.spec == config.network || widening else {
+        var loaded = try ModelFile.load(url)
+        if loaded.header.spec != config.network, let wide = loaded.widened(to: config.network.conventions) { loaded = wide }
+        guard loaded.header.spec == config.network else {
             throw DatasetError(message: "\(url.path): architecture \(loaded.header.spec.name) differs from this run's \(config.network.name)")
         }
-        let C = 2 * config.network.landmarkCount, H = config.network.headCount, hidden = config.network.hiddenUnits
-        for (dst, src) in zip(network.parameters, loaded.network.parameters) {
-            guard widening, dst.count != src.count else { dst.value = src.value; continue }
-            // The output layer: rows [block 0 …, face logit] from [the one block, face logit].
-            let per = dst.name.hasSuffix(".weight") ? hidden : 1
-            var v = [Float](repeating: 0, count: dst.count)
-            for h in 0..<H { v.replaceSubrange((h * C * per)..<((h + 1) * C * per), with: src.value[0..<(C * per)]) }
-            if config.network.faceLogit { v.replaceSubrange((H * C * per)..<((H * C + 1) * per), with: src.value[(C * per)..<((C + 1) * per)]) }
-            dst.value = v
-        }
+        for (dst, src) in zip(network.parameters, loaded.network.parameters) { dst.value = src.value }
     }
 
     /// Continues from `last.wtm` + `last.state` in the run folder.

@@ -13,7 +13,7 @@ extension HeadRefit.StrengthRule: ExpressibleByArgument {}
 struct RefitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "refit",
         abstract: "Refit a network's output blocks by ridge regression on its last hidden layer, over the crops the two-stage pipeline makes of the training faces.",
-        discussion: "Works on CNN-6 (its crops from detector-like boxes) and CNN-7 (its upright crops from CNN-6's landmarks; CNN-6 comes from the models folder). Each labelling convention's block is fitted on its own sources' faces (a one-block network: on all faces); the ridge strength is chosen on one training subject in five held out. For CNN-7 it then measures each block's mirror offset, the mean error of its answer on the mirrored crop, which --flip-average removes (--mirror-only: only that, every weight kept). Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn6.wtm or cnn7.wtm.")
+        discussion: "Works on CNN-6 (its crops from detector-like boxes) and CNN-7 (its upright crops from CNN-6's landmarks; CNN-6 comes from the models folder). Each labelling convention's block is fitted on its own sources' faces (a one-block network: on all faces, unless --convention-heads first makes it a block per convention); the ridge strength is chosen on one training subject in five held out. For CNN-7 it then measures each block's mirror offset, the mean error of its answer on the mirrored crop, which --flip-average removes (--mirror-only: only that, every weight kept). Measure the result with `wingtrack evaluate --models` on a folder holding it as cnn6.wtm or cnn7.wtm.")
 
     @Argument(help: "The CNN-6 or CNN-7 model file to refit (.wtm).") var model: String
     @Option(help: "Dataset folder (landmarks.csv + images).") var data: String
@@ -27,6 +27,8 @@ struct RefitCommand: ParsableCommand {
     var strength: HeadRefit.StrengthRule = .oneStandardError
     @Flag(help: "CNN-7 only: keep the output blocks as they are and fit only the mirror offsets (the mirrored pass's mean error, which --flip-average removes).")
     var mirrorOnly = false
+    @Flag(help: "A one-block network only: first give it one output block per labelling convention of the split's faces (each starting as its one block, the face logit kept), then refit each block on its own sources' faces.")
+    var conventionHeads = false
     @Flag(help: "Write the weights in half precision (as shipped).") var f16 = false
     @Option(help: "Where to write the refitted model (.wtm).") var out: String
 
@@ -34,12 +36,22 @@ struct RefitCommand: ParsableCommand {
         guard draws >= 1 else { throw ValidationError("--draws must be at least 1") }
         guard jitter >= 0, jitter < 1 else { throw ValidationError("--jitter must be in [0, 1)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if conventionHeads, mirrorOnly { throw ValidationError("--convention-heads refits the blocks it makes; it cannot go with --mirror-only") }
     }
 
     func run() throws {
         Int8Arithmetic.enabled = false   // the refitted file must not depend on this CPU
         BLAS.threads = 1
-        let target = try ModelFile.load(URL(fileURLWithPath: model))
+        var target = try ModelFile.load(URL(fileURLWithPath: model))
+        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
+        if conventionHeads {
+            let conventions = LabellingConvention.ordered(ds.records.map(\.source))
+            guard let wide = target.widened(to: conventions) else {
+                throw ValidationError("\(model): --convention-heads needs a one-block network; this one already has blocks \(target.header.spec.conventions.joined(separator: ", "))")
+            }
+            target = wide
+            printError("refit: output blocks \(conventions.joined(separator: ", ")), each starting as the one block")
+        }
         let spec = target.header.spec
         let stage = spec.inputSize == NetworkSpec.cnn6.inputSize ? 1 : spec.inputSize == NetworkSpec.cnn7.inputSize ? 2 : 0
         guard stage > 0, let last = target.network.layers.last as? Dense else {
@@ -50,7 +62,6 @@ struct RefitCommand: ParsableCommand {
         if mirrorOnly, !mirrors { throw ValidationError("\(model): --mirror-only is for CNN-7 with 68 points (flip-averaging mirrors its crop)") }
         // Stage 2 sees the crops the shipped (or given) CNN-6 makes.
         let stage1 = stage == 1 ? target : try ModelFile.load(ModelsLocation.resolve(models).appendingPathComponent("cnn6.wtm"))
-        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
         let localizer = Localizer(stage1: stage1, stage2: stage == 2 ? target : nil)
         SpareCore.use(localizer: localizer)
 

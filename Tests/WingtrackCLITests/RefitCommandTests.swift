@@ -84,6 +84,70 @@ final class RefitCommandTests: XCTestCase {
         }
     }
 
+    /// `--convention-heads` splits a one-block CNN-7 (here the shipped 300-W block alone) into a block
+    /// per convention of the faces given (100 HELEN faces, 100 YouTube-Faces subjects): each block is
+    /// refitted on its own faces from the one block, and the YouTube-Faces block, started as a 300-W
+    /// answer, learns that style (its held-out NME falls). Everything but the blocks keeps its values;
+    /// a network that already has blocks is refused.
+    func testConventionHeadsSplitsAOneBlockNetwork() throws {
+        let faces68 = try requireSharedData().appendingPathComponent("faces68")
+        let dir = try temporaryDirectory(self)
+        let data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: data.appendingPathComponent("images"), withDestinationURL: faces68.appendingPathComponent("images"))
+        let lines = try String(contentsOf: faces68.appendingPathComponent("landmarks.csv"), encoding: .utf8).split(whereSeparator: \.isNewline)
+        let rows = lines.dropFirst().map { $0.split(separator: ",", maxSplits: 4, omittingEmptySubsequences: false) }
+        let helen = rows.filter { $0[1] == "train" && $0[2] == "helen_train" }.prefix(100)
+        var seen = Set<Substring>()
+        let udacity = rows.filter { $0[1] == "train" && $0[2] == "udacity" && seen.insert($0[3]).inserted }.prefix(100)
+        XCTAssertEqual(udacity.count, 100)
+        try ([String(lines[0])] + (helen + udacity).map { $0.joined(separator: ",") }).joined(separator: "\n")
+            .write(to: data.appendingPathComponent("landmarks.csv"), atomically: true, encoding: .utf8)
+
+        // The one-block network: the shipped CNN-7's 300-W block and face logit.
+        let shipped = try ModelFile.load(shippedCNN7)
+        var spec = shipped.header.spec
+        spec.conventions = []
+        let plain = spec.build(seed: nil)
+        let (m, k, H) = (2 * spec.landmarkCount, spec.hiddenUnits, shipped.header.spec.headCount)
+        for (p, q) in zip(plain.parameters, shipped.network.parameters) {
+            let per = p.shape.count == 2 ? k : 1
+            p.value = p.count == q.count ? q.value : Array(q.value[0..<(m * per)] + q.value[(H * m * per)...])
+        }
+        let one = dir.appendingPathComponent("one.wtm"), out = dir.appendingPathComponent("cnn7.wtm")
+        var header = shipped.header
+        header.spec = spec; header.mirrorOffsets = nil
+        try ModelFile.save(plain, header: header, halfPrecision: false, to: one)
+
+        let r = try run(["refit", one.path, "--data", data.path, "--draws", "1", "--convention-heads", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| 300-W | 100 |") && r.stdout.contains("| YouTube-Faces | 100 |"), r.stdout)
+        let after = try ModelFile.load(out)
+        XCTAssertEqual(after.header.spec.conventions, ["300-W", "YouTube-Faces"])
+        let (w, b) = (after.network.parameters.suffix(2).first!.value, after.network.parameters.last!.value)
+        let (w1, b1) = (plain.parameters.suffix(2).first!.value, plain.parameters.last!.value)
+        XCTAssertEqual(w.count, (2 * m + 1) * k)
+        XCTAssertEqual(Array(w[(2 * m * k)...]), Array(w1[(m * k)...]), "the face logit is kept")
+        XCTAssertEqual(b[2 * m], b1[m])
+        XCTAssertNotEqual(Array(b[m..<(2 * m)]), Array(b1[0..<m]), "the YouTube-Faces block was refitted")
+        XCTAssertNotEqual(Array(b[0..<m]), Array(b[m..<(2 * m)]), "each block has its own fit")
+        for (p, q) in zip(plain.parameters.dropLast(2), after.network.parameters.dropLast(2)) {
+            XCTAssertTrue(p.value == q.value, "\(p.name) is not part of the output layer and must not change")
+        }
+        XCTAssertEqual(after.header.mirrorOffsets?.count, 2)
+        struct Outcome: Decodable { var convention: String; var heldOutBefore: Double; var heldOutAfter: Double }
+        let outcomes = try JSONDecoder().decode([Outcome].self, from: Data(try XCTUnwrap(after.header.provenance["refit"]).utf8))
+        let ytf = try XCTUnwrap(outcomes.first { $0.convention == "YouTube-Faces" })
+        XCTAssertLessThan(ytf.heldOutAfter, ytf.heldOutBefore - 0.001, "the YouTube-Faces block learns its style")
+
+        let refused = dir.appendingPathComponent("refused.wtm")
+        let again = try run(["refit", shippedCNN7.path, "--data", data.path, "--convention-heads", "--out", refused.path])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("cnn7.wtm: --convention-heads needs a one-block network"), again.stderr)
+        XCTAssertEqual(again.stderr.split(separator: "\n").count, 1, again.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
+    }
+
     func testBadInputIsOneLineAndWritesNothing() throws {
         let dir = try temporaryDirectory(self)
         let out = dir.appendingPathComponent("cnn7.wtm")
