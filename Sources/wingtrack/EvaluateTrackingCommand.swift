@@ -28,6 +28,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
     @Option(help: "Frames per clip.") var frames = 150
     @Option(help: "Frame size WxH.") var size = "640x360"
     @Option(help: "Peak roll in degrees.") var roll: Float = 35
+    @Option(help: "Frames per cycle of the face's motion: 150 moves it up to about 10 px, 1.5° and 1.6 % in scale per frame at 640×360; larger is slower (a talking head hardly moves: there smoothing matters most).") var period = 150
     @Option(help: "Face-free frames in the middle of every clip (0 = none).") var gap = 0
     @Option(help: "Faces per clip: 1, or 2 side by side (tracked with --max-faces 2).") var faces = 1
     @OptionGroup var tracking: TrackingOptions
@@ -68,6 +69,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         guard parseSize() != nil else { throw ValidationError("--size must be WxH, e.g. 640x360") }
         guard gap >= 0, gap < frames / 2 else { throw ValidationError("--gap must be between 0 and half the frames") }
         guard faces == 1 || faces == 2 else { throw ValidationError("--faces must be 1 or 2") }
+        guard period >= 1 else { throw ValidationError("--period must be at least 1 frame per cycle") }
     }
 
     func parseSize() -> (Int, Int)? {
@@ -117,7 +119,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
                 let (fw, fh) = ds.sizes[k]
                 var motion = GroundTruthClip.Motion()
                 motion.width = W; motion.height = H; motion.frames = frames
-                motion.maxRollDegrees = roll; motion.phase = Float(c) * 0.9 + Float(n) * 2.6
+                motion.maxRollDegrees = roll; motion.period = period; motion.phase = Float(c) * 0.9 + Float(n) * 2.6
                 if faces == 2 { motion.centreX = n == 0 ? 0.28 : 0.72; motion.travel = 0.06; motion.faceSize = 0.28 }
                 if gap > 0 { motion.gap = (frames / 2 - gap / 2)..<(frames / 2 - gap / 2 + gap) }
                 return GroundTruthClip(face: ds.images[k], width: fw, height: fh, landmarks: ds.records[k].landmarks,

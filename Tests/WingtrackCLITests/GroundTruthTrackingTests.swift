@@ -330,6 +330,32 @@ final class EvaluateTrackingCommandTests: XCTestCase {
         XCTAssertEqual(auc, try XCTUnwrap(o["auc008"] as? Double), accuracy: 2e-3)
     }
 
+    /// `--period` sets the motion's speed: four times the period, a quarter of the per-frame motion
+    /// of the kept ground truth (to within the trajectories' curvature over a few frames); 0 is refused.
+    func testPeriodSetsTheSpeedOfTheMotion() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        func meanStep(period: Int) throws -> Double {
+            let dir = try temporaryDirectory(self)
+            let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "1", "--frames", "6", "--size", "320x240",
+                                             "--period", "\(period)", "--keep", dir.path, "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let rows = try String(contentsOf: dir.appendingPathComponent("clip0.truth.csv"), encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",").dropFirst().map { Double($0)! } }
+            XCTAssertEqual(rows.count, 6)
+            var total = 0.0
+            for (a, b) in zip(rows, rows.dropFirst()) {
+                for i in 0..<68 { total += hypot(b[2 * i] - a[2 * i], b[2 * i + 1] - a[2 * i + 1]) }
+            }
+            return total / Double(68 * (rows.count - 1))
+        }
+        let (fast, slow) = (try meanStep(period: 150), try meanStep(period: 600))
+        XCTAssertGreaterThan(fast, 0.5, "the default motion moves the face")
+        XCTAssertEqual(slow / fast, 0.25, accuracy: 0.03)
+        let refused = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--period", "0"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--period must be at least 1"), refused.stderr)
+    }
+
     /// With paired frames the pair's second frame runs on a second localiser: it answers each clip in
     /// that clip's labelling convention, as the first does (each clip's NME within 0.3 points of
     /// frame-by-frame tracking; a helper left in the first clip's convention was 0.5 points off).
