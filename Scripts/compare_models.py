@@ -27,6 +27,11 @@ def per_source(report):
     return " / ".join(f"{100 * report['sources'][s]['nme_io_mean']:.2f}" for s in ("afw", "udacity", "aflw2000"))
 
 
+def clip_mean(report):
+    """The clips' mean NME in %, or "—" when no frame was tracked (the key is then left out)."""
+    return f"{100 * report['meanNME']:.2f}" if "meanNME" in report else "—"
+
+
 def measure(models, data, clips48):
     ev = lambda *extra: run(["evaluate", "--data", data, "--split", "val", "--models", models, "--json", *extra])
     tr = lambda *extra: run(["evaluate-tracking", "--data", data, "--models", models, "--json", *extra])
@@ -41,10 +46,10 @@ def measure(models, data, clips48):
         "300-W block for all: mean / AFW / YouTube-Faces / AFLW2000-3D": f"{100 * w300['nme_io_mean']:.2f} / {per_source(w300)} %",
     }
     t12 = tr()
-    rows["12 clips: mean / failure@0.08 / AUC@0.08"] = f"{100 * t12['meanNME']:.2f} / {100 * t12['failureRate008']:.2f} % / {t12['auc008']:.3f}"
+    rows["12 clips: mean / failure@0.08 / AUC@0.08"] = f"{clip_mean(t12)} / {100 * t12['failureRate008']:.2f} % / {t12['auc008']:.3f}"
     if clips48:
         t48 = tr("--clips", "48")
-        rows["48 clips: mean / failure@0.08 / jitter"] = f"{100 * t48['meanNME']:.2f} / {100 * t48['failureRate008']:.2f} % / {t48['jitter']:.4f}"
+        rows["48 clips: mean / failure@0.08 / jitter"] = f"{clip_mean(t48)} / {100 * t48['failureRate008']:.2f} % / {t48['jitter']:.4f}"
     return rows
 
 

@@ -42,14 +42,16 @@ struct EvaluateTrackingCommand: ParsableCommand {
         /// Faces per clip, and (with 2) tracked frames whose id is on the other face than the one it follows most.
         var facesPerClip = 1, identitySwaps = 0
         var reacquisitionDelays: [Int] = []
-        /// Mean NME of each clip over its tracked frames, in clip order.
-        var clipMeanNME: [Double] = []
+        /// Mean NME of each clip over its tracked frames, in clip order (null: no frame tracked).
+        var clipMeanNME: [Double?] = []
         /// Per clip, in clip order: the face's image and source, its |yaw| when known, the fraction of
-        /// its face frames that fail (NME > 0.08 or not tracked), and its mean NME by the truth's box.
+        /// its face frames that fail (NME > 0.08 or not tracked), and its mean NME by the truth's box
+        /// (null: no frame tracked).
         var clipImage: [String] = [], clipSource: [String] = [], clipAbsYaw: [Double?] = []
-        var clipFailure008: [Double] = [], clipMeanNMEBox: [Double] = []
+        var clipFailure008: [Double] = [], clipMeanNMEBox: [Double?] = []
         var successRate = 0.0
-        var meanNME = 0.0, medianNME = 0.0
+        /// Over tracked frames (left out of the JSON when none was tracked).
+        var meanNME: Double?, medianNME: Double?
         /// Frames with NME > 0.08 or no success, over frames that show the face.
         var failureRate008 = 0.0
         /// Area under the CED curve up to 0.08 (normalised to 0–1) over frames that show the face, a
@@ -71,6 +73,12 @@ struct EvaluateTrackingCommand: ParsableCommand {
         guard faces == 1 || faces == 2 else { throw ValidationError("--faces must be 1 or 2") }
         guard period >= 1 else { throw ValidationError("--period must be at least 1 frame per cycle") }
     }
+
+    /// The mean of `errors`, nil when there are none (JSON has no NaN).
+    static func mean(_ errors: [Float]) -> Double? { errors.isEmpty ? nil : Double(Metrics.mean(errors)) }
+
+    /// "4.72 %" (`unit` after the figure), or "—" for no figure.
+    static func percent(_ v: Double?, unit: String = " %") -> String { v.map { String(format: "%.2f", 100 * $0) + unit } ?? "—" }
 
     func parseSize() -> (Int, Int)? {
         let p = size.split(separator: "x").compactMap { Int($0) }
@@ -181,11 +189,11 @@ struct EvaluateTrackingCommand: ParsableCommand {
             report.frames += frames
             var clipErrors: [Float] = [], clipBoxErrors: [Float] = [], clipFaceFrames = 0, clipFailures = 0
             defer {
-                report.clipMeanNME.append(Double(Metrics.mean(clipErrors)))
+                report.clipMeanNME.append(Self.mean(clipErrors))
                 report.clipImage.append(ks.map { ds.records[$0].image }.joined(separator: "+")); report.clipSource.append(ds.records[k].source)
                 report.clipAbsYaw.append(ds.records[k].yawDegrees.map { Double(abs($0)) })
                 report.clipFailure008.append(Double(clipFailures) / Double(max(1, clipFaceFrames)))
-                report.clipMeanNMEBox.append(Double(Metrics.mean(clipBoxErrors)))
+                report.clipMeanNMEBox.append(Self.mean(clipBoxErrors))
             }
             for (truth, prediction) in zip(truths, predictions) {
                 for t in truth.indices {
@@ -220,8 +228,8 @@ struct EvaluateTrackingCommand: ParsableCommand {
             }
         }
         report.successRate = Double(report.successFrames) / Double(max(1, report.faceFrames))
-        report.meanNME = Double(Metrics.mean(errors))
-        report.medianNME = Double(Metrics.median(errors))
+        report.meanNME = Self.mean(errors)
+        report.medianNME = errors.isEmpty ? nil : Double(Metrics.median(errors))
         report.failureRate008 = Double(errors.filter { $0 > 0.08 }.count + report.faceFrames - report.successFrames) / Double(max(1, report.faceFrames))
         let lost = [Float](repeating: .infinity, count: report.faceFrames - report.successFrames)
         report.auc008 = Double(Metrics.auc(errors + lost, limit: 0.08))
@@ -242,21 +250,21 @@ struct EvaluateTrackingCommand: ParsableCommand {
         } else {
             print(String(format: """
                 %d clips × %d frames (%@, roll ±%.0f°, %@ in %@, stage1 %@, smooth %@, threshold %@, flip-average %@, paired frames %@)
-                success %.2f %% · mean NME %.2f %% (median %.2f %%) · failure@0.08 %.2f %% · AUC@0.08 %.3f · still-image NME of the same faces %.2f %%
+                success %.2f %% · mean NME %@ (median %@) · failure@0.08 %.2f %% · AUC@0.08 %.3f · still-image NME of the same faces %.2f %%
                 jitter %.4f, of the error %.4f (ground truth's own %.4f) · %@ · %.1f fps tracking
                 """, report.clips, frames, size, roll, report.settings["stages"]!, report.settings["precision"]!, report.settings["stage1"]!, report.settings["smooth"]!, report.settings["threshold"]!, report.settings["flip_average"]!, report.settings["paired_frames"]!,
-                100 * report.successRate, 100 * report.meanNME, 100 * report.medianNME, 100 * report.failureRate008, report.auc008,
+                100 * report.successRate, Self.percent(report.meanNME), Self.percent(report.medianNME), 100 * report.failureRate008, report.auc008,
                 100 * report.stillImageMeanNME, report.jitter, report.errorJitter, report.truthJitter, gapLine, report.trackingFps))
             if faces == 2 {
                 print("two faces per clip (--max-faces 2): identity swaps on \(report.identitySwaps) tracked frames")
             }
-            print("mean NME per clip (%): " + report.clipMeanNME.map { String(format: "%.2f", 100 * $0) }.joined(separator: " "))
+            print("mean NME per clip (%): " + report.clipMeanNME.map { $0.map { String(format: "%.2f", 100 * $0) } ?? "—" }.joined(separator: " "))
             print("| clip | face | source | abs yaw | mean NME % | failure@0.08 % | mean NME by box % |\n|---:|---|---|---:|---:|---:|---:|")
             for c in 0..<report.clips {
                 let names = report.clipImage[c].split(separator: "+").map { (String($0) as NSString).lastPathComponent }.joined(separator: " + ")
-                print(String(format: "| %d | %@ | %@ | %@ | %.2f | %.1f | %.2f |", c + 1, names,
+                print(String(format: "| %d | %@ | %@ | %@ | %@ | %.1f | %@ |", c + 1, names,
                              report.clipSource[c], report.clipAbsYaw[c].map { String(format: "%.0f°", $0) } ?? "",
-                             100 * report.clipMeanNME[c], 100 * report.clipFailure008[c], 100 * report.clipMeanNMEBox[c]))
+                             Self.percent(report.clipMeanNME[c], unit: ""), 100 * report.clipFailure008[c], Self.percent(report.clipMeanNMEBox[c], unit: "")))
             }
         }
     }

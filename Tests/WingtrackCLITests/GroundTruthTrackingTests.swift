@@ -330,6 +330,24 @@ final class EvaluateTrackingCommandTests: XCTestCase {
         XCTAssertEqual(auc, try XCTUnwrap(o["auc008"] as? Double), accuracy: 2e-3)
     }
 
+    /// Clips where no frame is tracked (here: a face score threshold of 1 that no find reaches) still
+    /// give a report: every face frame fails, and the means over tracked frames are left out (per
+    /// clip: null), not NaN, which JSON cannot hold (the command used to stop with an encoding error).
+    func testAReportWithoutTrackedFramesHasNoMeans() throws {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "6", "--size", "320x240",
+                                         "--threshold", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(o["successFrames"] as? Int, 0)
+        XCTAssertEqual(o["failureRate008"] as? Double, 1)
+        XCTAssertNil(o["meanNME"]); XCTAssertNil(o["medianNME"])
+        XCTAssertEqual((o["clipMeanNME"] as? [Any])?.filter { $0 is NSNull }.count, 2)
+        let text = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "1", "--frames", "6", "--size", "320x240", "--threshold", "1"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("mean NME — (median —)"), text.stdout)
+    }
+
     /// `--period` sets the motion's speed: four times the period, a quarter of the per-frame motion
     /// of the kept ground truth (to within the trajectories' curvature over a few frames); 0 is refused.
     func testPeriodSetsTheSpeedOfTheMotion() throws {
