@@ -270,14 +270,19 @@ final class GroundTruthTrackingTests: XCTestCase {
 
 /// `wingtrack evaluate-tracking` reports per clip what its totals are made of.
 final class EvaluateTrackingCommandTests: XCTestCase {
+    /// `wingtrack evaluate-tracking --data faces68 ARGS --json`: it exits 0; its JSON report.
+    func report(_ args: [String]) throws -> [String: Any] {
+        let data = try requireSharedData().appendingPathComponent("faces68")
+        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path] + args + ["--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
     /// Two short clips: each clip's row names its face, and the clips' failure rates (every clip has
     /// the same face frames) average to the overall failure rate.
     func testPerClipRowsAddUpToTheTotals() throws {
         let data = try requireSharedData().appendingPathComponent("faces68")
-        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "12",
-                                         "--size", "320x240", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let o = try report(["--clips", "2", "--frames", "12", "--size", "320x240"])
         let failures = try XCTUnwrap(o["clipFailure008"] as? [Double]), nme = try XCTUnwrap(o["clipMeanNME"] as? [Double])
         let box = try XCTUnwrap(o["clipMeanNMEBox"] as? [Double]), sources = try XCTUnwrap(o["clipSource"] as? [String])
         XCTAssertEqual(failures.count, 2); XCTAssertEqual(box.count, 2)
@@ -335,10 +340,7 @@ final class EvaluateTrackingCommandTests: XCTestCase {
     /// clip: null), not NaN, which JSON cannot hold (the command used to stop with an encoding error).
     func testAReportWithoutTrackedFramesHasNoMeans() throws {
         let data = try requireSharedData().appendingPathComponent("faces68")
-        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "6", "--size", "320x240",
-                                         "--threshold", "1", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let o = try report(["--clips", "2", "--frames", "6", "--size", "320x240", "--threshold", "1"])
         XCTAssertEqual(o["successFrames"] as? Int, 0)
         XCTAssertEqual(o["failureRate008"] as? Double, 1)
         XCTAssertNil(o["meanNME"]); XCTAssertNil(o["medianNME"])
@@ -378,12 +380,9 @@ final class EvaluateTrackingCommandTests: XCTestCase {
     /// that clip's labelling convention, as the first does (each clip's NME within 0.3 points of
     /// frame-by-frame tracking; a helper left in the first clip's convention was 0.5 points off).
     func testPairedFramesAnswerEachClipInItsConvention() throws {
-        let data = try requireSharedData().appendingPathComponent("faces68")
         var perClip: [[Double]] = [], sources: [String] = []
         for mode in ["--paired-frames", "--no-paired-frames"] {
-            let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "3", "--frames", "60", "--json", mode])
-            XCTAssertEqual(r.status, 0, r.stderr)
-            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let o = try report(["--clips", "3", "--frames", "60", mode])
             perClip.append(try XCTUnwrap(o["clipMeanNME"] as? [Double]))
             sources = try XCTUnwrap(o["clipSource"] as? [String])
         }
@@ -395,10 +394,7 @@ final class EvaluateTrackingCommandTests: XCTestCase {
     /// counted (two face frames per frame), and no id moves between the two faces.
     func testTwoFacesPerClipAreBothMeasured() throws {
         let data = try requireSharedData().appendingPathComponent("faces68")
-        let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "2", "--frames", "30", "--faces", "2",
-                                         "--roll", "0", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let o = try report(["--clips", "2", "--frames", "30", "--faces", "2", "--roll", "0"])
         XCTAssertEqual(o["facesPerClip"] as? Int, 2)
         XCTAssertEqual(o["faceFrames"] as? Int, 2 * 2 * 30)
         XCTAssertEqual(o["identitySwaps"] as? Int, 0)
