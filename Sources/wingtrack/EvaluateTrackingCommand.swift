@@ -239,7 +239,7 @@ struct EvaluateTrackingCommand: ParsableCommand {
         report.truthJitter = truthJitterSum / Double(max(1, jitterCount))
         report.trackingFps = Double(report.frames) / trackSeconds
         report.facesPerClip = faces
-        report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "split": split, "faces": "\(faces)",
+        report.settings = tracking.summary.merging(["size": size, "roll": "\(roll)", "period": "\(period)", "split": split, "faces": "\(faces)",
                            "stages": localizer.networks, "precision": Int8Arithmetic.name]) { a, _ in a }
         report.settings["paired_frames"] = "\(MultiFaceTracker.framesPerStep(maxFaces: faces, options: options) == 2)"
         let gapLine = report.gapFrames == 0 ? "no face-free gap" : String(format: "gap frames %d, false positives %d, re-acquired after %@ frames",

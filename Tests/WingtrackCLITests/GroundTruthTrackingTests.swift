@@ -356,9 +356,8 @@ final class EvaluateTrackingCommandTests: XCTestCase {
         let data = try requireSharedData().appendingPathComponent("faces68")
         func meanStep(period: Int) throws -> Double {
             let dir = try temporaryDirectory(self)
-            let r = try WingtrackBinary.run(["evaluate-tracking", "--data", data.path, "--clips", "1", "--frames", "6", "--size", "320x240",
-                                             "--period", "\(period)", "--keep", dir.path, "--json"])
-            XCTAssertEqual(r.status, 0, r.stderr)
+            let o = try report(["--clips", "1", "--frames", "6", "--size", "320x240", "--period", "\(period)", "--keep", dir.path])
+            XCTAssertEqual((o["settings"] as? [String: String])?["period"], "\(period)")
             let rows = try String(contentsOf: dir.appendingPathComponent("clip0.truth.csv"), encoding: .utf8).split(separator: "\n")
                 .map { $0.split(separator: ",").dropFirst().map { Double($0)! } }
             XCTAssertEqual(rows.count, 6)
