@@ -43,23 +43,23 @@ struct RefitCommand: ParsableCommand {
         Int8Arithmetic.enabled = false   // the refitted file must not depend on this CPU
         BLAS.threads = 1
         var target = try ModelFile.load(URL(fileURLWithPath: model))
-        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
-        if conventionHeads {
-            let conventions = LabellingConvention.ordered(ds.records.map(\.source))
-            guard let wide = target.widened(to: conventions) else {
-                throw ValidationError("\(model): --convention-heads needs a one-block network; this one already has blocks \(target.header.spec.conventions.joined(separator: ", "))")
-            }
-            target = wide
-            printError("refit: output blocks \(conventions.joined(separator: ", ")), each starting as the one block")
+        if conventionHeads, !target.header.spec.conventions.isEmpty {
+            throw ValidationError("\(model): --convention-heads needs a one-block network; this one already has blocks \(target.header.spec.conventions.joined(separator: ", "))")
         }
-        let spec = target.header.spec
-        let stage = spec.inputSize == NetworkSpec.cnn6.inputSize ? 1 : spec.inputSize == NetworkSpec.cnn7.inputSize ? 2 : 0
-        guard stage > 0, let last = target.network.layers.last as? Dense else {
-            throw ValidationError("\(model): neither a stage-1 nor a stage-2 network (input \(spec.inputSize) px; CNN-6 takes \(NetworkSpec.cnn6.inputSize), CNN-7 \(NetworkSpec.cnn7.inputSize))")
+        let inputSize = target.header.spec.inputSize
+        let stage = inputSize == NetworkSpec.cnn6.inputSize ? 1 : inputSize == NetworkSpec.cnn7.inputSize ? 2 : 0
+        guard stage > 0, target.network.layers.last is Dense else {
+            throw ValidationError("\(model): neither a stage-1 nor a stage-2 network (input \(inputSize) px; CNN-6 takes \(NetworkSpec.cnn6.inputSize), CNN-7 \(NetworkSpec.cnn7.inputSize))")
         }
         // Flip-averaging mirrors CNN-7's 68-point crop only.
-        let mirrors = stage == 2 && spec.landmarkCount == Landmarks68.count
+        let mirrors = stage == 2 && target.header.spec.landmarkCount == Landmarks68.count
         if mirrorOnly, !mirrors { throw ValidationError("\(model): --mirror-only is for CNN-7 with 68 points (flip-averaging mirrors its crop)") }
+        let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
+        if conventionHeads, let wide = target.widened(to: LabellingConvention.ordered(ds.records.map(\.source))) {
+            target = wide
+            printError("refit: output blocks \(wide.header.spec.conventions.joined(separator: ", ")), each starting as the one block")
+        }
+        let spec = target.header.spec, last = target.network.layers.last as! Dense
         // Stage 2 sees the crops the shipped (or given) CNN-6 makes.
         let stage1 = stage == 1 ? target : try ModelFile.load(ModelsLocation.resolve(models).appendingPathComponent("cnn6.wtm"))
         let localizer = Localizer(stage1: stage1, stage2: stage == 2 ? target : nil)
