@@ -55,7 +55,11 @@ struct RefitCommand: ParsableCommand {
         let mirrors = stage == 2 && target.header.spec.landmarkCount == Landmarks68.count
         if mirrorOnly, !mirrors { throw ValidationError("\(model): --mirror-only is for CNN-7 with 68 points (flip-averaging mirrors its crop)") }
         let ds = try FaceDataset(directory: URL(fileURLWithPath: data), splits: [split], limit: limit)
-        if conventionHeads, let wide = target.widened(to: LabellingConvention.ordered(ds.records.map(\.source))) {
+        if conventionHeads {
+            // A network with blocks was refused above and FaceDataset refuses an empty split, so this widens.
+            guard let wide = target.widened(to: LabellingConvention.ordered(ds.records.map(\.source))) else {
+                throw ValidationError("\(model): --convention-heads could not widen this network")
+            }
             target = wide
             printError("refit: output blocks \(wide.header.spec.conventions.joined(separator: ", ")), each starting as the one block")
         }
