@@ -26,29 +26,33 @@ public struct NetworkBenchmark: Codable, Sendable {
     /// Per-layer forward milliseconds at batch 1, one thread: [network: [(layer, ms)]].
     public var layers: [String: [LayerTime]]
     public var threads: Int
+    /// The two networks timed (names and widths): the models folder's, or the paper's without one.
+    public var cnn6_spec: String
+    public var cnn7_spec: String
 
     public struct LayerTime: Codable, Sendable { public var layer: String; public var ms: Double }
 
-    /// Runs every measurement for about `secondsPerItem` each.
-    public static func run(secondsPerItem: Double = 3) -> NetworkBenchmark {
+    /// Runs every measurement for about `secondsPerItem` each, on networks of the shapes `cnn6` and
+    /// `cnn7` (with fixed random weights).
+    public static func run(secondsPerItem: Double = 3, cnn6: NetworkSpec = .cnn6, cnn7: NetworkSpec = .cnn7) -> NetworkBenchmark {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         BLAS.threads = 1
         let peak1 = sgemmGFLOPS(seconds: secondsPerItem / 2)
         BLAS.threads = cores
         let peak = sgemmGFLOPS(seconds: secondsPerItem / 2)
         BLAS.threads = 1
-        let (f6, l6) = forwardTime(.cnn6, seconds: secondsPerItem)
-        let (f7, l7) = forwardTime(.cnn7, seconds: secondsPerItem)
+        let (f6, l6) = forwardTime(cnn6, seconds: secondsPerItem)
+        let (f7, l7) = forwardTime(cnn7, seconds: secondsPerItem)
         let integer = Int8Arithmetic.enabled, arithmetic = Int8Arithmetic.name
         Int8Arithmetic.enabled = false
-        let f6f = integer ? forwardTime(.cnn6, seconds: secondsPerItem).0 : f6
-        let f7f = integer ? forwardTime(.cnn7, seconds: secondsPerItem).0 : f7
+        let f6f = integer ? forwardTime(cnn6, seconds: secondsPerItem).0 : f6
+        let f7f = integer ? forwardTime(cnn7, seconds: secondsPerItem).0 : f7
         Int8Arithmetic.enabled = integer
         let helper = ForwardSplit(helperThread: true)
-        let (f6p, l6p) = forwardTime(.cnn6, seconds: secondsPerItem, split: helper)
-        let (f7p, l7p) = forwardTime(.cnn7, seconds: secondsPerItem, split: helper)
+        let (f6p, l6p) = forwardTime(cnn6, seconds: secondsPerItem, split: helper)
+        let (f7p, l7p) = forwardTime(cnn7, seconds: secondsPerItem, split: helper)
         if ProcessInfo.processInfo.environment["WINGTRACK_BENCH_LAYERS"] != nil {
-            for spec in [NetworkSpec.cnn6, .cnn7] {
+            for spec in [cnn6, cnn7] {
                 print("\(spec.name) inference steps, 1 thread, \(arithmetic) (ms): "
                       + predictSteps(spec, seconds: secondsPerItem).map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
             }
@@ -56,10 +60,10 @@ public struct NetworkBenchmark: Codable, Sendable {
                 print("\(net) per layer, halves on 2 threads (ms): " + l.map { String(format: "%@ %.3f", $0.layer, $0.ms) }.joined(separator: ", "))
             }
         }
-        let t6 = trainRate(.cnn6, seconds: secondsPerItem * 2, workers: cores)
-        let t7 = trainRate(.cnn7, seconds: secondsPerItem * 2, workers: cores)
+        let t6 = trainRate(cnn6, seconds: secondsPerItem * 2, workers: cores)
+        let t7 = trainRate(cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
-        let mac6 = Double(NetworkSpec.cnn6.multiplyAdds), mac7 = Double(NetworkSpec.cnn7.multiplyAdds)
+        let mac6 = Double(cnn6.multiplyAdds), mac7 = Double(cnn7.multiplyAdds)
         return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, arithmetic: arithmetic,
                                 cnn6_forward_ms_f32: f6f, cnn7_forward_ms_f32: f7f, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
@@ -67,13 +71,15 @@ public struct NetworkBenchmark: Codable, Sendable {
                                 cnn6_forward_ms_2threads: f6p, cnn7_forward_ms_2threads: f7p,
                                 cnn6_train_samples_per_s: t6, cnn7_train_samples_per_s: t7,
                                 cnn6_train_gflops: 6 * mac6 * t6 / 1e9, cnn7_train_gflops: 6 * mac7 * t7 / 1e9,
-                                layers: ["cnn6": l6, "cnn7": l7], threads: cores)
+                                layers: ["cnn6": l6, "cnn7": l7], threads: cores,
+                                cnn6_spec: cnn6.summary, cnn7_spec: cnn7.summary)
     }
 
     /// A readable table of the figures.
     public var table: String {
         var s = "OpenBLAS core: \(blas_core); cores: \(threads); own batch-1 kernels: \(own_kernels ? "AVX-512" : "off")\n"
         s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
+        s += "networks: \(cnn6_spec); \(cnn7_spec)\n"
         s += "inference arithmetic: \(arithmetic)\(arithmetic == "int8" ? " (each forward also timed in f32)" : "")\n"
         for (net, ms, gflops, f32) in [("CNN-6", cnn6_forward_ms, cnn6_forward_gflops, cnn6_forward_ms_f32), ("CNN-7", cnn7_forward_ms, cnn7_forward_gflops, cnn7_forward_ms_f32)] {
             s += String(format: "%@ forward, batch 1, 1 thread: %.2f ms %@ (%.0f GOP/s)", net, ms, arithmetic, gflops)

@@ -47,6 +47,12 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
     public var finalSide: Int { convChannels.reduce(inputSize) { side, _ in side / 2 } }
     public var flattenedFeatures: Int { (convChannels.last ?? inputChannels) * finalSide * finalSide }
 
+    /// One line naming the shape, e.g. "cnn7 128×128, conv 64-64-128-256-512-512, FC 1024, 3 blocks".
+    public var summary: String {
+        "\(name) \(inputSize)×\(inputSize), conv " + convChannels.map(String.init).joined(separator: "-")
+            + ", FC \(hiddenUnits), \(headCount) block\(headCount == 1 ? "" : "s")"
+    }
+
     /// Multiply-adds of one forward pass.
     public var multiplyAdds: Int {
         var side = inputSize, cin = inputChannels, total = 0

@@ -41,7 +41,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         arithmetic.apply()
         var report = Report()
-        if what != .video { report.nn = NetworkBenchmark.run(secondsPerItem: seconds) }
+        if what != .video {
+            let (cnn6, cnn7) = try timedShapes()
+            report.nn = NetworkBenchmark.run(secondsPerItem: seconds, cnn6: cnn6, cnn7: cnn7)
+        }
         if what != .nn { (report.video, report.videoSetup) = try runVideo() }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -55,6 +58,17 @@ struct BenchCommand: ParsableCommand {
                 print(VideoBenchmark.table(video), terminator: "")
             }
         }
+    }
+
+    /// The shapes `bench nn` times: those of the models folder's `cnn6.wtm` and `cnn7.wtm` (what
+    /// `track` would run), each the paper's when the file is absent.
+    private func timedShapes() throws -> (NetworkSpec, NetworkSpec) {
+        let dir = ModelsLocation.resolve(models)
+        func shape(_ file: String, _ paper: NetworkSpec) throws -> NetworkSpec {
+            let url = dir.appendingPathComponent(file)
+            return FileManager.default.fileExists(atPath: url.path) ? try ModelFile.load(url).header.spec : paper
+        }
+        return (try shape("cnn6.wtm", .cnn6), try shape("cnn7.wtm", .cnn7))
     }
 
     private func runVideo() throws -> ([VideoBenchmark.Row], [String: String]) {
