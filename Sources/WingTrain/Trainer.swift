@@ -260,7 +260,7 @@ public final class Trainer {
         var loaded = try ModelFile.load(url)
         if loaded.header.spec != config.network, let wide = loaded.widened(to: config.network.conventions) { loaded = wide }
         guard loaded.header.spec == config.network else {
-            throw DatasetError(message: "\(url.path): architecture \(loaded.header.spec.name) differs from this run's \(config.network.name)")
+            throw DatasetError(message: "\(url.path): architecture (\(loaded.header.spec.summary)) differs from this run's (\(config.network.summary))")
         }
         for (dst, src) in zip(network.parameters, loaded.network.parameters) { dst.value = src.value }
     }
@@ -269,7 +269,7 @@ public final class Trainer {
     public func resume() throws {
         let loaded = try ModelFile.load(outDirectory.appendingPathComponent("last.wtm"))
         guard loaded.header.spec == config.network else {
-            throw DatasetError(message: "\(outDirectory.path)/last.wtm: architecture differs from this run's")
+            throw DatasetError(message: "\(outDirectory.path)/last.wtm: architecture (\(loaded.header.spec.summary)) differs from this run's (\(config.network.summary))")
         }
         for (dst, src) in zip(network.parameters, loaded.network.parameters) { dst.value = src.value }
         let stateURL = outDirectory.appendingPathComponent("last.state")

@@ -83,4 +83,22 @@ final class LearningTests: XCTestCase {
         XCTAssertNotEqual(fc.bias.value[2 * C], logit, "the face logit did not learn")
         XCTAssertLessThan(try XCTUnwrap(trainer.validate()), before)
     }
+
+    /// Weights of another width are refused, the message naming the file and both shapes.
+    func testWeightsOfAnotherWidthAreRefusedByName() throws {
+        let train = try helenFaces(8)
+        let narrow = NetworkSpec(name: "cnn6/8", inputSize: 64, convChannels: [4, 8, 16, 32, 64], hiddenUnits: 32)
+        var wider = narrow; wider.convChannels = [8, 8, 16, 32, 64]
+        let dir = try temporaryDirectory(self)
+        let file = dir.appendingPathComponent("narrow.wtm")
+        try ModelFile.save(narrow.build(seed: 1), header: ModelHeader(spec: narrow, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:]),
+                           halfPrecision: false, to: file)
+        let trainer = try Trainer(config: TrainingConfig(network: wider, policy: mildStage1, loss: .l1), trainSet: train, valSet: nil,
+                                  outDirectory: dir.appendingPathComponent("run"))
+        XCTAssertThrowsError(try trainer.loadWeights(file)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains(file.path), message)
+            XCTAssertTrue(message.contains("conv 4-8-16-32-64") && message.contains("conv 8-8-16-32-64"), message)
+        }
+    }
 }
