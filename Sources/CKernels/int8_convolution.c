@@ -12,7 +12,8 @@ int wt_int8_groups(int channels) { return (channels + 3) / 4; }
 
 long wt_int8_packed_bytes(int rows, int channels) { return 36L * wt_int8_groups(channels) * rows; }
 
-void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums) {
+/// Both packings: dword (row r, tap t, group g) at [((r / block)·9·groups + t·groups + g)·block + r mod block].
+static void pack_weights(const float *w, int rows, int channels, int block, int8_t *packed, float *scales, int32_t *weight_sums) {
     int groups = wt_int8_groups(channels);
     long taps = 9L * channels;
     memset(packed, 0, (size_t)wt_int8_packed_bytes(rows, channels));
@@ -23,11 +24,19 @@ void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed
         for (int c = 0; c < channels; c++)
             for (int t = 0; t < 9; t++) {
                 int8_t b = wt_int8_weight(w[r * taps + c * 9 + t], s);
-                packed[((((long)(r / 8) * 9 + t) * groups + c / 4) * 8 + r % 8) * 4 + c % 4] = b;
+                packed[((((long)(r / block) * 9 + t) * groups + c / 4) * block + r % block) * 4 + c % 4] = b;
                 sum += b;
             }
         weight_sums[r] = sum;
     }
+}
+
+void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums) {
+    pack_weights(w, rows, channels, 8, packed, scales, weight_sums);
+}
+
+void wt_int8_pack_weights_lanes(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums) {
+    pack_weights(w, rows, channels, 16, packed, scales, weight_sums);
 }
 
 #if defined(__x86_64__)
@@ -205,6 +214,73 @@ TARGET void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long p
     }
 }
 
+
+/// CV vectors of 16 output channels × 8 outputs at plane dwords `j` (dword sums of `groups`
+/// channel groups over the 9 taps; weights `w` of the first block, the next CV − 1 blocks
+/// `blockDwords` apart), scaled and scattered to sums + (channel − first)·stride + pos[k] for the
+/// first `count` outputs.
+static inline __attribute__((always_inline)) TARGET
+void lanes_tile(int CV, const uint32_t *q, int groups, long plane, int rowLength, const int32_t *w, long blockDwords,
+                const long *j, const long *pos, int count, const float *rowScales, const int32_t *weightSums, int zero,
+                float inputScale, float *sums, long stride) {
+    __m512i acc[2][8];
+    for (int v = 0; v < CV; v++) for (int k = 0; k < 8; k++) acc[v][k] = _mm512_setzero_si512();
+    for (int t = 0; t < 9; t++) {
+        long off = (t / 3) * rowLength + t % 3;
+        for (int g = 0; g < groups; g++) {
+            const uint32_t *src = q + g * plane + off;
+            const int32_t *wg = w + ((long)t * groups + g) * 16;
+            __m512i wv[2];
+            for (int v = 0; v < CV; v++) wv[v] = _mm512_loadu_si512(wg + v * blockDwords);
+            for (int k = 0; k < 8; k++) {
+                __m512i b = _mm512_set1_epi32((int)src[j[k]]);
+                for (int v = 0; v < CV; v++) acc[v][k] = _mm512_dpbusd_epi32(acc[v][k], b, wv[v]);
+            }
+        }
+    }
+    __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)stride));
+    for (int v = 0; v < CV; v++) {
+        __m512 s = _mm512_mul_ps(_mm512_loadu_ps(rowScales + 16 * v), _mm512_set1_ps(inputScale));
+        __m512i offset = _mm512_mullo_epi32(_mm512_loadu_si512(weightSums + 16 * v), _mm512_set1_epi32(zero));
+        float *base = sums + 16 * v * stride;
+        for (int k = 0; k < count; k++) {
+            __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[v][k], offset)), s);
+            _mm512_i32scatter_ps(base + pos[k], lanes, o, 4);
+        }
+    }
+}
+
+TARGET void wt_int8_conv3x3_lanes(const uint32_t *q, int channel_groups, long plane_dwords, int width,
+                                  const int8_t *packed, const float *scales, const int32_t *weight_sums,
+                                  float input_scale, int zero, int r0, int r1, int y0, int y1, float *sums, long channel_stride) {
+    const int32_t *w = (const int32_t *)packed;
+    int rowLength = width + 1;
+    long blockDwords = 9L * channel_groups * 16, n = (long)(y1 - y0) * width;
+    for (long p0 = 0; p0 < n; p0 += 8) {
+        int count = n - p0 < 8 ? (int)(n - p0) : 8;
+        long j[8], pos[8];
+        for (int k = 0; k < 8; k++) {
+            long p = p0 + (k < count ? k : count - 1);   // a short tile repeats its last output
+            long y = p / width, x = p % width;
+            j[k] = (y0 + y) * rowLength + x;
+            pos[k] = y * rowLength + x;
+        }
+        for (int r = r0; r < r1;) {
+            const int32_t *wr = w + (long)(r / 16) * blockDwords;
+            float *out = sums + (long)(r - r0) * channel_stride;
+            if (r1 - r >= 32) {
+                lanes_tile(2, q, channel_groups, plane_dwords, rowLength, wr, blockDwords, j, pos, count, scales + r, weight_sums + r,
+                           zero, input_scale, out, channel_stride);
+                r += 32;
+            } else {
+                lanes_tile(1, q, channel_groups, plane_dwords, rowLength, wr, blockDwords, j, pos, count, scales + r, weight_sums + r,
+                           zero, input_scale, out, channel_stride);
+                r += 16;
+            }
+        }
+    }
+}
+
 #else
 
 int wt_int8_supported(void) { return 0; }
@@ -222,6 +298,12 @@ void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long plane_dw
                             int relu, float input_scale, int zero, int r0, int r1, int py0, int py1, float *y) {
     (void)q; (void)channel_groups; (void)plane_dwords; (void)height; (void)width; (void)packed; (void)scales; (void)weight_sums;
     (void)bias; (void)relu; (void)input_scale; (void)zero; (void)r0; (void)r1; (void)py0; (void)py1; (void)y;
+}
+void wt_int8_conv3x3_lanes(const uint32_t *q, int channel_groups, long plane_dwords, int width,
+                           const int8_t *packed, const float *scales, const int32_t *weight_sums,
+                           float input_scale, int zero, int r0, int r1, int y0, int y1, float *sums, long channel_stride) {
+    (void)q; (void)channel_groups; (void)plane_dwords; (void)width; (void)packed; (void)scales; (void)weight_sums;
+    (void)input_scale; (void)zero; (void)r0; (void)r1; (void)y0; (void)y1; (void)sums; (void)channel_stride;
 }
 
 #endif

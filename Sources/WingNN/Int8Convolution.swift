@@ -31,20 +31,21 @@ public enum Int8Arithmetic {
 
 /// A layer's weights as signed bytes with one scale per output row (a convolution's output channel),
 /// packed for the int8 kernels in `layout`'s order: a 3×3 convolution's `[rows, columns, 3, 3]` by
-/// `wt_int8_pack_weights`, a dense layer's `[rows, columns]` by `wt_int8_dense_pack`. Rebuilt when the
-/// parameter changes.
+/// `wt_int8_pack_weights` (or `wt_int8_pack_weights_lanes` for narrow inputs), a dense layer's
+/// `[rows, columns]` by `wt_int8_dense_pack`. Rebuilt when the parameter or the layout changes.
 struct Int8WeightCache {
-    enum Layout { case conv3x3, dense }
+    enum Layout { case conv3x3, conv3x3Lanes, dense }
     private(set) var packed: [Int8] = []
     private(set) var scales: [Float] = []
     /// Σ of each row's byte weights (for the input's zero point).
     private(set) var weightSums: [Int32] = []
     private var builtFor = -1
+    private var builtLayout: Layout?
 
     mutating func update(_ p: Parameter, _ layout: Layout, rows: Int, columns: Int) {
-        guard builtFor != p.version || scales.count != rows else { return }
+        guard builtFor != p.version || scales.count != rows || builtLayout != layout else { return }
         let (r, c) = (Int32(rows), Int32(columns))
-        packed = [Int8](repeating: 0, count: layout == .conv3x3 ? wt_int8_packed_bytes(r, c) : wt_int8_dense_packed_bytes(r, c))
+        packed = [Int8](repeating: 0, count: layout == .dense ? wt_int8_dense_packed_bytes(r, c) : wt_int8_packed_bytes(r, c))
         scales = [Float](repeating: 0, count: rows)
         weightSums = [Int32](repeating: 0, count: rows)
         p.value.withUnsafeBufferPointer { wp in
@@ -53,10 +54,12 @@ struct Int8WeightCache {
         weightSums.withUnsafeMutableBufferPointer { ws in
             switch layout {
             case .conv3x3: wt_int8_pack_weights(wp.baseAddress!, r, c, pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
+            case .conv3x3Lanes: wt_int8_pack_weights_lanes(wp.baseAddress!, r, c, pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
             case .dense: wt_int8_dense_pack(wp.baseAddress!, r, c, pp.baseAddress!, sp.baseAddress!, ws.baseAddress!)
             }
         }}}}
         builtFor = p.version
+        builtLayout = layout
     }
 }
 
@@ -82,6 +85,11 @@ extension Conv2D {
             int8Input.withUnsafeMutableBufferPointer { wt_int8_quantise(xp.baseAddress!, Int32(C), Int32(H), Int32(W), $0.baseAddress!, &scale, &zero) }
         }
         guard quantised != 0 else { return false }
+        if W < Conv2D.int8PooledMinWidth {
+            int8Weights.update(weight, .conv3x3Lanes, rows: O, columns: C)
+            int8Lanes(g, plane: plane, groups: groups, scale: scale, zero: zero, out)
+            return true
+        }
         int8Weights.update(weight, .conv3x3, rows: O, columns: C)
         if out.pooled, W >= Conv2D.int8PooledMinWidth {
             int8Pooled(g, plane: plane, groups: groups, scale: scale, zero: zero, out)
@@ -107,6 +115,32 @@ extension Conv2D {
             split.run({ half(0..<(O / 2)) }, { half((O / 2)..<O) })
         }}
         return true
+    }
+
+    /// The 8-bit pass of a narrow input (W < 16), lanes along output channels
+    /// (`wt_int8_conv3x3_lanes`): row slices as above, halves by output channels in whole blocks of 16.
+    /// Measured on CNN-7's 8×8 and 4×4 layers in docs/performance.md.
+    private func int8Lanes(_ g: ConvGeometry, plane: Int, groups: Int, scale: Float, zero: Int32, _ out: BatchOneEmitter) {
+        let (H, W, O) = (g.height, g.width, outChannels)
+        let rowLength = W + 1
+        let slice = max(2, min(H, Conv2D.sliceFloats / (O / 2 * rowLength) / 2 * 2))
+        Conv2D.grow(&sums, O * slice * rowLength)
+        let cut = O / 2 / 16 * 16
+        sums.withUnsafeMutableBufferPointer { sump in
+        withInt8Operands { q, w, s, ws in
+            let all = sump.baseAddress!
+            let part: (Range<Int>) -> Void = { os in
+                guard !os.isEmpty else { return }
+                let dst = all + os.lowerBound * slice * rowLength
+                for r0 in Swift.stride(from: 0, to: H, by: slice) {
+                    let rows = r0..<min(H, r0 + slice)
+                    wt_int8_conv3x3_lanes(q, Int32(groups), plane, Int32(W), w, s, ws, scale, zero, Int32(os.lowerBound), Int32(os.upperBound),
+                                          Int32(rows.lowerBound), Int32(rows.upperBound), dst, slice * rowLength)
+                    out.emit(os, rows, sums: dst, channelStride: slice * rowLength, rowStride: rowLength)
+                }
+            }
+            split.run({ part(0..<cut) }, { part(cut..<O) })
+        }}
     }
 
     /// The quantised input, the byte weights, their scales and their sums, for the kernels.

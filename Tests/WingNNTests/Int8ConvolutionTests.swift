@@ -52,10 +52,11 @@ final class Int8ConvolutionTests: Int8TestCase {
     /// output channels of one to several blocks of eight per half, rows narrower and wider than a
     /// 16-lane vector and than a row slice, odd sizes (pooling drops the last row and column), sizes
     /// whose outputs end inside a vector; inputs after a ReLU and of both signs; with and without
-    /// the ReLU. Inputs 16 or more wide pool in the kernel, narrower ones in Swift.
+    /// the ReLU. Inputs 16 or more wide pool in the kernel; narrower ones take the kernel with lanes
+    /// along output channels (blocks of 16, two at a time where they fit) and pool in Swift.
     func testSumsAreTheExactIntegerSumsOfTheQuantisedLayer() {
         let cases = [(16, 16, 8, 8), (20, 32, 5, 7), (64, 16, 16, 16), (16, 48, 33, 31), (32, 64, 4, 4), (128, 32, 2, 3), (16, 16, 64, 64),
-                     (18, 16, 6, 6), (5, 32, 130, 9), (3, 64, 40, 36)]
+                     (18, 16, 6, 6), (5, 32, 130, 9), (3, 64, 40, 36), (24, 48, 7, 5)]
         for (i, (c, o, h, w)) in cases.enumerated() {
             let conv = layer(c, o, seed: UInt64(i), relu: i % 4 != 2)
             let x = activations(c, h, w, seed: UInt64(50 + i), signed: i % 3 == 1)

@@ -47,6 +47,11 @@ long wt_int8_packed_bytes(int rows, int channels);
 /// weight_sums[r] = Σ_i w8[r, i] (for the zero point).
 void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums);
 
+/// The same bytes, scales and sums for `wt_int8_conv3x3_lanes` (rows a multiple of 16): dword
+/// (tap t, group g, row r) at [((r / 16)·9·groups + t·groups + g)·16 + r mod 16], so that one
+/// 64-byte load holds a group's four channels for 16 output rows.
+void wt_int8_pack_weights_lanes(const float *w, int rows, int channels, int8_t *packed, float *scales, int32_t *weight_sums);
+
 /// Raw sums (no bias) for output channels [r0, r1) (multiples of 8) and outputs j in [j0, j1)
 /// (within [0, n), n = (H − 1)·(W + 1) + W):
 ///   sums[(r − r0)·channel_stride + j − j0]
@@ -57,6 +62,15 @@ void wt_int8_pack_weights(const float *w, int rows, int channels, int8_t *packed
 void wt_int8_conv3x3(const uint32_t *q, int channel_groups, long plane_dwords, int row_length,
                      const int8_t *packed, const float *scales, const int32_t *weight_sums, int rows,
                      float input_scale, int zero, int r0, int r1, long j0, long j1, float *sums, long channel_stride);
+
+/// The sums of `wt_int8_conv3x3` for narrow inputs (W < 16, where a 16-output vector along a row
+/// would hold mostly padding), with the lanes along output channels instead: weights packed by
+/// `wt_int8_pack_weights_lanes`, output channels [r0, r1) (multiples of 16), image rows [y0, y1):
+///   sums[(r − r0)·channel_stride + (y − y0)·(W + 1) + x] = the sum of output (r, y, x) as above.
+/// Requires `wt_int8_supported`.
+void wt_int8_conv3x3_lanes(const uint32_t *q, int channel_groups, long plane_dwords, int width,
+                           const int8_t *packed, const float *scales, const int32_t *weight_sums,
+                           float input_scale, int zero, int r0, int r1, int y0, int y1, float *sums, long channel_stride);
 
 /// The same sums, 2×2 max-pooled, with the bias and (with `relu`) the ReLU, written as the layer's
 /// output: for output channels [r0, r1) (multiples of 8) and pooled rows [py0, py1),
