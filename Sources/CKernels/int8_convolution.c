@@ -214,7 +214,6 @@ TARGET void wt_int8_conv3x3_pooled(const uint32_t *q, int channel_groups, long p
     }
 }
 
-
 /// CV vectors of 16 output channels × 8 outputs at plane dwords `j` (dword sums of `groups`
 /// channel groups over the 9 taps; weights `w` of the first block, the next CV − 1 blocks
 /// `blockDwords` apart), scaled and scattered to sums + (channel − first)·stride + pos[k] for the

@@ -86,46 +86,39 @@ extension Conv2D {
         }
         guard quantised != 0 else { return false }
         if W < Conv2D.int8PooledMinWidth {
+            // Narrow rows: lanes along output channels (`wt_int8_conv3x3_lanes`), halves in whole blocks of 16.
             int8Weights.update(weight, .conv3x3Lanes, rows: O, columns: C)
-            int8Lanes(g, plane: plane, groups: groups, scale: scale, zero: zero, out)
+            int8BySlices(g, cut: O / 2 / 16 * 16, out) { q, w, s, ws, os, rows, dst, stride in
+                wt_int8_conv3x3_lanes(q, Int32(groups), plane, Int32(W), w, s, ws, scale, zero, Int32(os.lowerBound), Int32(os.upperBound),
+                                      Int32(rows.lowerBound), Int32(rows.upperBound), dst, stride)
+            }
             return true
         }
         int8Weights.update(weight, .conv3x3, rows: O, columns: C)
-        if out.pooled, W >= Conv2D.int8PooledMinWidth {
+        if out.pooled {
             int8Pooled(g, plane: plane, groups: groups, scale: scale, zero: zero, out)
             return true
         }
-        // Row slices whose sums stay in a core's cache (L2), as the f32 paths do.
         let rowLength = W + 1
-        let slice = max(2, min(H, Conv2D.sliceFloats / (O / 2 * rowLength) / 2 * 2))
-        Conv2D.grow(&sums, O * slice * rowLength)
-        sums.withUnsafeMutableBufferPointer { sump in
-        withInt8Operands { q, w, s, ws in
-            let all = sump.baseAddress!
-            let half: (Range<Int>) -> Void = { os in
-                let dst = all + os.lowerBound * slice * rowLength
-                for r0 in Swift.stride(from: 0, to: H, by: slice) {
-                    let rows = r0..<min(H, r0 + slice)
-                    let j0 = rows.lowerBound * rowLength, j1 = (rows.upperBound - 1) * rowLength + W
-                    wt_int8_conv3x3(q, Int32(groups), plane, Int32(rowLength), w, s, ws, Int32(O), scale, zero,
-                                    Int32(os.lowerBound), Int32(os.upperBound), j0, j1, dst, slice * rowLength)
-                    out.emit(os, rows, sums: dst, channelStride: slice * rowLength, rowStride: rowLength)
-                }
-            }
-            split.run({ half(0..<(O / 2)) }, { half((O / 2)..<O) })
-        }}
+        int8BySlices(g, cut: O / 2, out) { q, w, s, ws, os, rows, dst, stride in
+            let j0 = rows.lowerBound * rowLength, j1 = (rows.upperBound - 1) * rowLength + W
+            wt_int8_conv3x3(q, Int32(groups), plane, Int32(rowLength), w, s, ws, Int32(O), scale, zero,
+                            Int32(os.lowerBound), Int32(os.upperBound), j0, j1, dst, stride)
+        }
         return true
     }
 
-    /// The 8-bit pass of a narrow input (W < 16), lanes along output channels
-    /// (`wt_int8_conv3x3_lanes`): row slices as above, halves by output channels in whole blocks of 16.
-    /// Measured on CNN-7's 8×8 and 4×4 layers in docs/performance.md.
-    private func int8Lanes(_ g: ConvGeometry, plane: Int, groups: Int, scale: Float, zero: Int32, _ out: BatchOneEmitter) {
+    /// Raw sums by row slices whose sums stay in a core's cache (L2), as the f32 paths do, each slice
+    /// emitted as it is done; output channels in two parts cut at `cut`, run by `split`. `kernel`
+    /// writes the sums of channels `os` and image rows `rows` at `dst`, `channelStride` apart.
+    private func int8BySlices(_ g: ConvGeometry, cut: Int, _ out: BatchOneEmitter,
+                              _ kernel: (UnsafePointer<UInt32>, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Int32>,
+                                         _ os: Range<Int>, _ rows: Range<Int>, _ dst: UnsafeMutablePointer<Float>, _ channelStride: Int) -> Void) {
         let (H, W, O) = (g.height, g.width, outChannels)
         let rowLength = W + 1
         let slice = max(2, min(H, Conv2D.sliceFloats / (O / 2 * rowLength) / 2 * 2))
         Conv2D.grow(&sums, O * slice * rowLength)
-        let cut = O / 2 / 16 * 16
+        withoutActuallyEscaping(kernel) { kernel in   // `split` runs one part on its helper thread and waits for it
         sums.withUnsafeMutableBufferPointer { sump in
         withInt8Operands { q, w, s, ws in
             let all = sump.baseAddress!
@@ -134,13 +127,12 @@ extension Conv2D {
                 let dst = all + os.lowerBound * slice * rowLength
                 for r0 in Swift.stride(from: 0, to: H, by: slice) {
                     let rows = r0..<min(H, r0 + slice)
-                    wt_int8_conv3x3_lanes(q, Int32(groups), plane, Int32(W), w, s, ws, scale, zero, Int32(os.lowerBound), Int32(os.upperBound),
-                                          Int32(rows.lowerBound), Int32(rows.upperBound), dst, slice * rowLength)
+                    kernel(q, w, s, ws, os, rows, dst, slice * rowLength)
                     out.emit(os, rows, sums: dst, channelStride: slice * rowLength, rowStride: rowLength)
                 }
             }
             split.run({ part(0..<cut) }, { part(cut..<O) })
-        }}
+        }}}
     }
 
     /// The quantised input, the byte weights, their scales and their sums, for the kernels.
