@@ -10,7 +10,8 @@ extension Conv2D {
     /// Batch 1, inference only: this convolution and a 2×2 stride-2 max-pool after it in one pass, each
     /// slice of output rows pooled while it is still in cache. Bit for bit what `forward` and then
     /// `MaxPool2D(kernel: 2, stride: 2).forward` give: adding the bias and the ReLU are monotone, so
-    /// they commute with the maximum. Keeps nothing for `backward`. With `Int8Arithmetic.enabled`,
+    /// they commute with the maximum. Keeps nothing for `backward`. With `integerArithmetic` (by default
+    /// `Int8Arithmetic.enabled`),
     /// layers that qualify (`usesInt8`) compute in 8-bit integers instead (inference only: `forward`
     /// stays f32 for training and the gradient checks).
     public func forwardPooled(_ x: Tensor) -> Tensor {
@@ -18,7 +19,7 @@ extension Conv2D {
         input = Tensor(zeros: [0])
         let g = geometry(x.shape)
         var y = pooledOutputs.next([1, outChannels, g.outHeight / 2, g.outWidth / 2])
-        y.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: true, integer: Int8Arithmetic.enabled) }
+        y.data.withUnsafeMutableBufferPointer { forwardBatchOne(x, g, into: $0.baseAddress!, pooled: true, integer: integerArithmetic ?? Int8Arithmetic.enabled) }
         pooledOutputs.keep(y)
         return y
     }

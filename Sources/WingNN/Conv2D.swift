@@ -27,6 +27,8 @@ public final class Conv2D: Layer {
     var col2: [Float] = []
     /// Who runs the two halves of a batch-1 forward pass.
     public var split: ForwardSplit = .serial
+    /// Batch-1 inference in 8-bit integers (true), f32 (false), or as `Int8Arithmetic.enabled` says (nil).
+    public var integerArithmetic: Bool?
     private var gemmOut: [Float] = []
     private var dCol: [Float] = []
     /// Upper bound on floats in the im2col buffer of one group (2 MB: one image per GEMM on the wide

@@ -12,6 +12,8 @@ public final class Dense: Layer {
     private var output = Tensor(zeros: [0])
     /// Who runs the two halves (output units) of a batch-1 forward pass.
     public var split: ForwardSplit = .serial
+    /// Batch-1 inference in 8-bit integers (true), f32 (false), or as `Int8Arithmetic.enabled` says (nil).
+    public var integerArithmetic: Bool?
     /// The weights in half floats for batch-1 products (`HalfWeightMatrix`).
     private var halfWeights = HalfWeightCache()
     /// The weights as signed bytes, and the input quantised to bytes, for the batch-1 int8 path (`predict`).

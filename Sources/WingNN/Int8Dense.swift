@@ -4,13 +4,14 @@ extension Dense {
     /// Most inputs of an 8-bit product: no 32-bit sum can overflow (255 · 127 · 65,536 < 2³¹).
     static let int8MaxInputs = 65_536
 
-    /// Inference of one input `[1, in]` (what `Sequential.predict` calls): with `Int8Arithmetic.enabled`
+    /// Inference of one input `[1, in]` (what `Sequential.predict` calls): with `integerArithmetic` (by
+    /// default `Int8Arithmetic.enabled`)
     /// the product is computed in 8-bit integers (`wt_int8_dense`: the input quantised to bytes over its
     /// range including 0, the weights per output row, sums exact), its halves by output rows on `split`;
     /// then the bias and the ReLU as `forward` adds them. Otherwise, or for an input that is not finite,
     /// it is `forward`. Keeps nothing for `backward`.
     public func predict(_ x: Tensor) -> Tensor {
-        guard x.shape == [1, inFeatures], Int8Arithmetic.supported, Int8Arithmetic.enabled, inFeatures <= Dense.int8MaxInputs else { return forward(x) }
+        guard x.shape == [1, inFeatures], Int8Arithmetic.supported, integerArithmetic ?? Int8Arithmetic.enabled, inFeatures <= Dense.int8MaxInputs else { return forward(x) }
         let dwords = Int(wt_int8_dense_input_dwords(Int32(inFeatures)))
         if int8Input.count != dwords { int8Input = [UInt32](repeating: 0, count: dwords) }
         var scale: Float = 0, zero: Int32 = 0

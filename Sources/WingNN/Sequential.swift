@@ -56,6 +56,16 @@ public final class Sequential {
         }
     }
 
+    /// Sets every convolution's and dense layer's `integerArithmetic`: 8-bit integer inference (true),
+    /// f32 (false), or whatever `Int8Arithmetic.enabled` says (nil). E.g. a teacher network answering
+    /// in the product's arithmetic while training keeps f32.
+    public func useIntegerArithmetic(_ integer: Bool?) {
+        for layer in layers {
+            if let c = layer as? Conv2D { c.integerArithmetic = integer }
+            if let d = layer as? Dense { d.integerArithmetic = integer }
+        }
+    }
+
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
     /// Output shape for an input shape, layer by layer.

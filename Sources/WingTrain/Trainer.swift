@@ -49,6 +49,8 @@ public final class Trainer {
     /// Output block (labelling convention) of each training and validation face.
     private let headOfFace: [Int]
     private let valHeads: [Int]?
+    /// Answers positive crops when `config.distillation` is set (used on the batch thread only).
+    private let teacher: Teacher?
 
     /// Each face's output block: the index of its source's convention in `spec.conventions` (0 for a
     /// network without conventions). Throws for a source whose convention has no block.
@@ -76,6 +78,7 @@ public final class Trainer {
         gen.smallestPartNegative = config.smallestPartNegative ?? gen.smallestPartNegative
         train = gen
         validation = valSet.map { SampleGenerator(dataset: $0, policy: config.policy) }
+        teacher = try config.distillation.map { try Teacher($0, dataset: trainSet, policy: config.policy, normalization: gen.normalization) }
         var balanced = Array(0..<trainSet.count)
         if config.poseBalancing {
             let pdb = PoseBalancing(shapes: trainSet.records.map(\.landmarks), yaw: trainSet.records.map(\.yawDegrees),
@@ -122,7 +125,9 @@ public final class Trainer {
                              warmupSteps: config.warmupSteps)
     }
 
-    private func makeBatch(_ k: Int) -> Batch {
+    /// The k-th training batch: crops of the epoch's faces (a fresh permutation per epoch), negatives
+    /// among them, targets from the ground truth (blended with the teacher's answers when distilling).
+    func makeBatch(_ k: Int) -> Batch {
         let B = config.batchSize, S = config.policy.inputSize
         var rng = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(k))
         var inputs = Tensor(zeros: [B, 3, S, S])
@@ -139,7 +144,8 @@ public final class Trainer {
             let neg = Float.random(in: 0..<1, using: &rng) < config.negativeFraction
             let s = train.sample(idx, rng: &rng, negative: neg)
             inputs.data.replaceSubrange((b * 3 * S * S)..<((b + 1) * 3 * S * S), with: s.input)
-            targets.replaceSubrange((b * 136)..<((b + 1) * 136), with: s.target)
+            let target = if let teacher, s.positive { teacher.target(groundTruth: s.target, input: s.input, face: idx) } else { s.target }
+            targets.replaceSubrange((b * 136)..<((b + 1) * 136), with: target)
             positive[b] = s.positive
             heads[b] = headOfFace[idx]
         }

@@ -25,6 +25,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Faces of these sources appear this many times per epoch (after pose balancing), each time
     /// with its own augmentation draw; nil or a missing source means once.
     public var sourceRepeats: [String: Int]?
+    /// Targets blended with a teacher network's answers (nil: the ground truth alone).
+    public var distillation: Distillation?
     public var seed: UInt64 = 1
     public var checkpointMinutes: Double = 3
     public var photometric = Photometric()

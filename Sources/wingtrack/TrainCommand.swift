@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("repeat-source"), help: ArgumentHelp("Show a source's faces K times per epoch, each with its own augmentation (repeatable), e.g. helen_train=3.", valueName: "SOURCE=K"))
     var repeatSource: [String] = []
     @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule.") var initFrom: String?
+    @Option(help: "Distil: a trained model (e.g. models/cnn7.wtm) whose answers on each training crop are blended into the targets; it runs in the product's arithmetic.") var teacher: String?
+    @Option(help: "With --teacher: the teacher's share of each target (0…1), the rest the ground truth.") var teacherWeight: Float = 0.7
     @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
 
     func validate() throws {
@@ -48,6 +50,7 @@ struct TrainCommand: ParsableCommand {
         guard negatives >= 0, negatives < 1 else { throw ValidationError("--negatives must be in [0, 1)") }
         guard occlusion >= 0, occlusion <= 1 else { throw ValidationError("--occlusion must be in [0, 1]") }
         guard smallestPartNegative > 0, smallestPartNegative <= 0.45 else { throw ValidationError("--smallest-part-negative must be in (0, 0.45]") }
+        guard teacherWeight >= 0, teacherWeight <= 1 else { throw ValidationError("--teacher-weight must be in [0, 1]") }
         _ = try sourceRepeats()
     }
 
@@ -89,6 +92,7 @@ struct TrainCommand: ParsableCommand {
         config.photometric.occlusion = occlusion; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
         let repeats = try sourceRepeats()
         config.sourceRepeats = repeats.isEmpty ? nil : repeats
+        config.distillation = teacher.map { Distillation(teacher: $0, weight: teacherWeight) }
 
         let t0 = Date()
         let trainSet = try FaceDataset(directory: dataURL, splits: [trainSplit], limit: limit)
@@ -102,6 +106,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(config: config, trainSet: trainSet, valSet: valSet, outDirectory: outURL,
                                   provenance: ["data": dataURL.lastPathComponent, "train_split": trainSplit,
                                                "command": "wingtrack \(command)", "trained_with": "wingtrack train"])
+        if let d = config.distillation { printError(String(format: "distilling: targets %.2f × %@'s answers + %.2f × the ground truth", d.weight, d.teacher, 1 - d.weight)) }
         if let pdb = trainer.poseBalancing {
             printError("PDB: component \(pdb.component), yaw correlation \(pdb.yawCorrelation.map { String(format: "%.3f", $0) } ?? "n/a"), bins \(pdb.binCounts) → \(pdb.balancedIndices.count) samples per epoch")
         }

@@ -149,4 +149,24 @@ final class Int8ConvolutionTests: Int8TestCase {
         XCTAssertLessThan(worst, 0.03 * scale)
         XCTAssertGreaterThan(worst, 0)
     }
+
+    /// A network's own setting overrides the global switch either way, with the bits the switch gives
+    /// (a teacher answering in int8 while training keeps f32); nil follows the switch again.
+    func testNetworkSettingOverridesTheSwitch() {
+        let spec = NetworkSpec(name: "cnn6/8", inputSize: 64, convChannels: [16, 16, 16, 32, 64], hiddenUnits: 32)
+        let net = spec.build(seed: 5)
+        var rng = SeededGenerator(seed: 6)
+        let x = Tensor(shape: [1, 3, 64, 64], data: (0..<(3 * 64 * 64)).map { _ in Float.random(in: -0.5...0.5, using: &rng) })
+        let int8 = net.predict(x).data
+        Int8Arithmetic.enabled = false
+        let f32 = net.predict(x).data
+        XCTAssertNotEqual(int8, f32, "int8 and f32 should differ")
+        net.useIntegerArithmetic(true)
+        XCTAssertEqual(net.predict(x).data, int8, "set to int8, the network ignores the switch's f32")
+        Int8Arithmetic.enabled = true
+        net.useIntegerArithmetic(false)
+        XCTAssertEqual(net.predict(x).data, f32, "set to f32, the network ignores the switch's int8")
+        net.useIntegerArithmetic(nil)
+        XCTAssertEqual(net.predict(x).data, int8, "unset, the network follows the switch")
+    }
 }

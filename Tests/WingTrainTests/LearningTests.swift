@@ -101,4 +101,48 @@ final class LearningTests: XCTestCase {
             XCTAssertTrue(message.contains("conv 4-8-16-32-64") && message.contains("conv 8-8-16-32-64"), message)
         }
     }
+
+    /// Distillation: each positive crop's target is (1 − w) × its ground truth + w × the teacher's
+    /// answer on that very crop (run here separately from the teacher's file, in the same arithmetic);
+    /// negatives keep their zero targets; the crops are the ones an undistilled run draws.
+    func testDistilledTargetsBlendTheTeachersAnswers() throws {
+        let train = try helenFaces(16)
+        var spec = NetworkSpec(name: "cnn6/8", inputSize: 64, convChannels: [4, 8, 16, 32, 64], hiddenUnits: 32)
+        let dir = try temporaryDirectory(self)
+        var teacherSpec = spec
+        teacherSpec.convChannels = [16, 16, 16, 32, 64]
+        teacherSpec.conventions = ["300-W", "YouTube-Faces"]
+        let teacherFile = dir.appendingPathComponent("teacher.wtm")
+        let teacherNet = teacherSpec.build(seed: 8)
+        let fc = try XCTUnwrap(teacherNet.layers.last as? Dense)
+        for j in 0..<(2 * 136) { fc.bias.value[j] = Float(20 + j % 30) }   // answers near a shape, not near 0
+        try ModelFile.save(teacherNet, header: ModelHeader(spec: teacherSpec, input: .centeredUnit, meanShape: [Float](repeating: 0, count: 136), provenance: [:]),
+                           halfPrecision: false, to: teacherFile)
+        var config = TrainingConfig(network: spec, policy: mildStage1, loss: .wing(w: 10, epsilon: 2))
+        config.poseBalancing = false; config.batchSize = 12; config.negativeFraction = 0.3; config.threads = 1
+        let plain = try Trainer(config: config, trainSet: train, valSet: nil, outDirectory: dir.appendingPathComponent("plain"))
+        config.distillation = Distillation(teacher: teacherFile.path, weight: 0.25)
+        let distilled = try Trainer(config: config, trainSet: train, valSet: nil, outDirectory: dir.appendingPathComponent("distilled"))
+        let a = plain.makeBatch(3), b = distilled.makeBatch(3)
+        XCTAssertEqual(a.inputs.data, b.inputs.data)
+        XCTAssertEqual(a.positive, b.positive)
+        XCTAssertTrue(a.positive.contains(true) && a.positive.contains(false), "want both kinds in the batch")
+        let teacher = try ModelFile.load(teacherFile).network
+        teacher.useIntegerArithmetic(Int8Arithmetic.supported)
+        let S = 64, plane = 3 * S * S
+        for k in 0..<config.batchSize {
+            let got = Array(b.targets[(k * 136)..<((k + 1) * 136)]), truth = Array(a.targets[(k * 136)..<((k + 1) * 136)])
+            guard a.positive[k] else { XCTAssertEqual(got, truth, "negative \(k)"); continue }
+            let out = teacher.predict(Tensor(shape: [1, 3, S, S], data: Array(b.inputs.data[(k * plane)..<((k + 1) * plane)]))).data
+            let expected = (0..<136).map { 0.75 * truth[$0] + 0.25 * out[$0] }   // HELEN: the 300-W block, the first
+            assertClose(got, expected, rtol: 1e-6, atol: 1e-4, "sample \(k)")
+            XCTAssertGreaterThan(zip(got, truth).map { abs($0 - $1) }.max()!, 1, "sample \(k): the teacher changed nothing")
+        }
+        spec.inputSize = 128
+        var wrong = TrainingConfig(network: spec, policy: .stage2, loss: .l1)
+        wrong.distillation = Distillation(teacher: teacherFile.path, weight: 0.5)
+        XCTAssertThrowsError(try Trainer(config: wrong, trainSet: train, valSet: nil, outDirectory: dir.appendingPathComponent("wrong"))) { error in
+            XCTAssertTrue("\(error)".contains(teacherFile.path) && "\(error)".contains("128"), "\(error)")
+        }
+    }
 }
