@@ -11,9 +11,8 @@ extension Conv2D {
     /// slice of output rows pooled while it is still in cache. Bit for bit what `forward` and then
     /// `MaxPool2D(kernel: 2, stride: 2).forward` give: adding the bias and the ReLU are monotone, so
     /// they commute with the maximum. Keeps nothing for `backward`. With `integerArithmetic` (by default
-    /// `Int8Arithmetic.enabled`),
-    /// layers that qualify (`usesInt8`) compute in 8-bit integers instead (inference only: `forward`
-    /// stays f32 for training and the gradient checks).
+    /// `Int8Arithmetic.enabled`), layers that qualify (`usesInt8`) compute in 8-bit integers instead
+    /// (inference only: `forward` stays f32 for training and the gradient checks).
     public func forwardPooled(_ x: Tensor) -> Tensor {
         precondition(x.batch == 1, "\(name): forwardPooled takes one image, got \(x.shape)")
         input = Tensor(zeros: [0])

@@ -5,9 +5,9 @@ extension Dense {
     static let int8MaxInputs = 65_536
 
     /// Inference of one input `[1, in]` (what `Sequential.predict` calls): with `integerArithmetic` (by
-    /// default `Int8Arithmetic.enabled`)
-    /// the product is computed in 8-bit integers (`wt_int8_dense`: the input quantised to bytes over its
-    /// range including 0, the weights per output row, sums exact), its halves by output rows on `split`;
+    /// default `Int8Arithmetic.enabled`) the product is computed in 8-bit integers (`wt_int8_dense`: the
+    /// input quantised to bytes over its range including 0, the weights per output row, sums exact),
+    /// its halves by output rows on `split`;
     /// then the bias and the ReLU as `forward` adds them. Otherwise, or for an input that is not finite,
     /// it is `forward`. Keeps nothing for `backward`.
     public func predict(_ x: Tensor) -> Tensor {

@@ -13,7 +13,7 @@ public struct Distillation: Codable, Equatable, Sendable {
 
 /// A trained network that answers every positive training crop; its answer, blended with the ground
 /// truth, is the crop's target. Why: a narrower network learns the answers of a steadier, wider one
-/// (docs/experiments.md, "Distillation"). The teacher runs in the product's arithmetic (8-bit integers
+/// (docs/experiments.md, "Schedule 24"). The teacher runs in the product's arithmetic (8-bit integers
 /// where the CPU has them), at batch 1 on the thread that prepares batches. Not thread-safe.
 struct Teacher {
     let model: ModelFile.Loaded
