@@ -36,12 +36,8 @@ struct Teacher {
         guard model.header.input == normalization else {
             throw DatasetError(message: "\(url.path): the teacher's input normalisation differs from this run's")
         }
-        blockOfFace = try dataset.records.map { r in
-            guard let k = LabellingConvention.block(of: r.source, in: spec) else {
-                throw DatasetError(message: "\(url.path): the teacher has no output block for source '\(r.source)' (its blocks: \(spec.conventions))")
-            }
-            return k
-        }
+        do { blockOfFace = try Trainer.heads(of: dataset, spec: spec) }
+        catch { throw DatasetError(message: "\(url.path): the teacher: \(error)") }
         weight = settings.weight
         model.network.useIntegerArithmetic(Int8Arithmetic.supported)
     }
