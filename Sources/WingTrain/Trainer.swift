@@ -261,10 +261,12 @@ public final class Trainer {
     }
 
     /// Starts from the weights in `url`, a model file of the same architecture. A network without conventions may start a run with them:
-    /// every block of the output layer then starts as its one block (the face logit is kept).
+    /// every block of the output layer then starts as its one block (the face logit is kept). A wider
+    /// network of the same depth may start a narrower run: it is cut down by `ModelFile.Loaded.narrowed(to:)`.
     public func loadWeights(_ url: URL) throws {
         var loaded = try ModelFile.load(url)
-        if loaded.header.spec != config.network, let wide = loaded.widened(to: config.network.conventions) { loaded = wide }
+        if loaded.header.spec.conventions != config.network.conventions, let blocks = loaded.widened(to: config.network.conventions) { loaded = blocks }
+        if loaded.header.spec != config.network, let narrow = loaded.narrowed(to: config.network) { loaded = narrow }
         guard loaded.header.spec == config.network else {
             throw DatasetError(message: "\(url.path): architecture (\(loaded.header.spec.summary)) differs from this run's (\(config.network.summary))")
         }

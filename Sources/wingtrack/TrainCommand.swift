@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var conventionHeads = false
     @Option(name: .customLong("repeat-source"), help: ArgumentHelp("Show a source's faces K times per epoch, each with its own augmentation (repeatable), e.g. helen_train=3.", valueName: "SOURCE=K"))
     var repeatSource: [String] = []
-    @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule.") var initFrom: String?
+    @Option(help: "Start from these weights (e.g. a shipped f16 model) with a fresh optimiser and schedule; a wider network of the same depth is cut down to --width-divisor's widths (its strongest units kept).") var initFrom: String?
     @Option(help: "Distil: a trained model (e.g. models/cnn7.wtm) whose answers on each training crop are blended into the targets; it runs in the product's arithmetic.") var teacher: String?
     @Option(help: "With --teacher: the teacher's share of each target (0…1), the rest the ground truth.") var teacherWeight: Float = 0.7
     @Option(help: "Write this many augmented training crops with their target points to OUT/samples/*.png, then stop.") var dumpSamples = 0
