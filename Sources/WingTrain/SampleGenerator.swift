@@ -51,10 +51,13 @@ public struct Photometric: Codable, Equatable, Sendable {
     /// Probability of one occluding rectangle over the crop (`Augment.occlude`), before the JPEG step;
     /// the targets stay the true points, so the network learns to place hidden ones.
     public var occlusion: Float = 0
+    /// Probability of drawn glasses over a face crop's eyes (`Augment.glasses`: clear or dark lenses),
+    /// after the flip and before the other photometry; never on negatives.
+    public var glasses: Float = 0
     public init() {}
     public static let none: Photometric = { var p = Photometric(); p.enabled = false; return p }()
 
-    enum CodingKeys: String, CodingKey { case enabled, brightness, contrast, channelGain, greyscale, blur, noise, jpeg, occlusion }
+    enum CodingKeys: String, CodingKey { case enabled, brightness, contrast, channelGain, greyscale, blur, noise, jpeg, occlusion, glasses }
 
     /// Keys missing from older checkpoints' configs keep their defaults (older runs had no `jpeg`:
     /// they decode with 0, as they were trained).
@@ -69,6 +72,7 @@ public struct Photometric: Codable, Equatable, Sendable {
         noise = try c.decodeIfPresent(Float.self, forKey: .noise) ?? noise
         jpeg = try c.decodeIfPresent(Float.self, forKey: .jpeg) ?? 0
         occlusion = try c.decodeIfPresent(Float.self, forKey: .occlusion) ?? 0
+        glasses = try c.decodeIfPresent(Float.self, forKey: .glasses) ?? 0
     }
 }
 
@@ -128,6 +132,11 @@ public struct SampleGenerator: @unchecked Sendable {
         if mirrored {
             Augment.flipPlanes(&input, size: S)
             pts = Landmarks68.flipped(pts, width: Float(S))
+        }
+        // Drawn only when enabled, so configs without glasses keep their random streams.
+        if augment, photometric.enabled, photometric.glasses > 0, !negative,
+           Float.random(in: 0..<1, using: &rng) < photometric.glasses {
+            Augment.glasses(&input, size: S, shape: pts, rng: &rng)
         }
         if augment, photometric.enabled { Augment.photometric(&input, size: S, settings: photometric, rng: &rng) }
         let (sc, off) = (normalization.scale, normalization.offset)

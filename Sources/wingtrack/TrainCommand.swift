@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fraction of negative (non-face) crops.") var negatives: Float = 0.1
     @Option(help: "Smallest side of the part-of-the-face negatives, as a fraction of the face box (their largest is 0.45).") var smallestPartNegative = SampleGenerator.defaultSmallestPartNegative
     @Option(help: "Probability of an occluding rectangle (flat colour or noise) over a training crop; the targets stay the true points.") var occlusion: Float = 0
+    @Option(help: "Probability of glasses (a frame, clear or dark lenses) drawn over a training face's eyes; the targets stay the true points.") var glasses: Float = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Divide every layer's width by this (quick experiments).") var widthDivisor = 1
     @Option(help: "Use only the first N training faces (quick experiments).") var limit: Int?
@@ -49,6 +50,7 @@ struct TrainCommand: ParsableCommand {
         guard samples > 0, batch > 0, lr > 0, bins > 0 else { throw ValidationError("--samples, --batch, --lr and --bins must be positive") }
         guard negatives >= 0, negatives < 1 else { throw ValidationError("--negatives must be in [0, 1)") }
         guard occlusion >= 0, occlusion <= 1 else { throw ValidationError("--occlusion must be in [0, 1]") }
+        guard glasses >= 0, glasses <= 1 else { throw ValidationError("--glasses must be in [0, 1]") }
         guard smallestPartNegative > 0, smallestPartNegative <= 0.45 else { throw ValidationError("--smallest-part-negative must be in (0, 0.45]") }
         guard teacherWeight >= 0, teacherWeight <= 1 else { throw ValidationError("--teacher-weight must be in [0, 1]") }
         _ = try sourceRepeats()
@@ -89,7 +91,7 @@ struct TrainCommand: ParsableCommand {
         config.poseBalancing = pdb; config.poseBins = bins; config.sampleBudget = samples; config.batchSize = batch
         config.learningRate = lr; config.warmupSteps = warmup; config.weightDecay = weightDecay; config.gradientClip = clip
         config.negativeFraction = negatives; config.smallestPartNegative = smallestPartNegative == SampleGenerator.defaultSmallestPartNegative ? nil : smallestPartNegative
-        config.photometric.occlusion = occlusion; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
+        config.photometric.occlusion = occlusion; config.photometric.glasses = glasses; config.seed = seed; config.checkpointMinutes = checkpointMinutes; config.threads = threads
         let repeats = try sourceRepeats()
         config.sourceRepeats = repeats.isEmpty ? nil : repeats
         config.distillation = teacher.map { Distillation(teacher: $0, weight: teacherWeight) }

@@ -63,6 +63,9 @@ final class CommandLineTests: XCTestCase {
             let occ = try run(["train", "--data", "x", "--out", "y", "--occlusion=\(bad)"])
             XCTAssertEqual(occ.status, 2, bad)
             XCTAssertTrue(occ.stderr.contains("--occlusion must be in [0, 1]"), occ.stderr)
+            let glasses = try run(["train", "--data", "x", "--out", "y", "--glasses=\(bad)"])
+            XCTAssertEqual(glasses.status, 2, bad)
+            XCTAssertTrue(glasses.stderr.contains("--glasses must be in [0, 1]"), glasses.stderr)
         }
         for (flag, value) in [("--overlay-preset", "fastest"), ("--overlay-crf", "52"), ("--overlay-threads", "-1"), ("--max-faces", "0"), ("--max-faces", "17"),
                               ("--new-face-interval", "0"), ("--precision", "int4")] {
