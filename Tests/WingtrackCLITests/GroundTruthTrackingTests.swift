@@ -40,8 +40,8 @@ final class GroundTruthTrackingTests: XCTestCase {
     /// Tracks `clips` (each in the labelling convention of its face's source when the shipped CNN-7
     /// has one block per convention: the truth is in that convention) and parses NAME.csv: per frame,
     /// 68 points or nil.
-    func track(_ clips: [URL], out: URL, sources: [String]? = nil, extra: [String] = []) throws -> [[[Point]?]] {
-        let models = repo.appendingPathComponent("models")
+    func track(_ clips: [URL], out: URL, sources: [String]? = nil, extra: [String] = [], models folder: String = "models") throws -> [[[Point]?]] {
+        let models = repo.appendingPathComponent(folder)
         let known = try ModelFile.load(models.appendingPathComponent("cnn7.wtm")).header.spec.conventions
         var groups: [(clips: [URL], extra: [String])] = [(clips, [])]
         if let sources, !known.isEmpty {
@@ -92,10 +92,21 @@ final class GroundTruthTrackingTests: XCTestCase {
 
     /// Issue #6 bars on the product path: mean NME ≤ 6 % and success on ≥ 95 % of frames.
     func testTrackingAccuracyOnGeneratedClips() throws {
+        try assertTrackingAccuracyOnGeneratedClips(models: "models")
+    }
+
+    /// The same bars with the faster half-width CNN-7 of `models/fast` (models/README.md).
+    func testFastModelsTrackingAccuracyOnGeneratedClips() throws {
+        let spec = try ModelFile.load(repo.appendingPathComponent("models/fast/cnn7.wtm")).header.spec
+        XCTAssertEqual(spec.convChannels, NetworkSpec.cnn7.convChannels.map { $0 / 2 }, "models/fast holds the half-width CNN-7")
+        try assertTrackingAccuracyOnGeneratedClips(models: "models/fast")
+    }
+
+    func assertTrackingAccuracyOnGeneratedClips(models: String) throws {
         let (ds, idx) = try faces(4)
         let dir = try temporaryDirectory(self)
         let (truths, urls) = try writeClips(ds, idx, named: "gt", in: dir) { Float($0) * 1.3 }
-        let predictions = try track(urls, out: dir.appendingPathComponent("out"), sources: idx.map { ds.records[$0].source })
+        let predictions = try track(urls, out: dir.appendingPathComponent("out"), sources: idx.map { ds.records[$0].source }, models: models)
         var errors: [Float] = [], frames = 0, successes = 0
         for (truth, pred) in zip(truths, predictions) {
             XCTAssertEqual(pred.count, truth.count, "one row per frame")
@@ -105,7 +116,7 @@ final class GroundTruthTrackingTests: XCTestCase {
             }
         }
         let success = Float(successes) / Float(frames), nme = Metrics.mean(errors)
-        print(String(format: "generated clips: success %.1f %%, mean NME %.2f %%", 100 * success, 100 * nme))
+        print(String(format: "generated clips, %@: success %.1f %%, mean NME %.2f %%", models, 100 * success, 100 * nme))
         XCTAssertGreaterThanOrEqual(success, 0.95)
         XCTAssertLessThanOrEqual(nme, 0.06)
     }
