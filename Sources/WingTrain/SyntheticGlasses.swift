@@ -4,7 +4,7 @@ import WingNN
 
 extension Augment {
     /// The shape of one pair of drawn glasses, in crop pixels.
-    public struct Glasses: Equatable, Sendable {
+    public struct Glasses: Sendable {
         /// Lens centres (each a little above its eye's centre) and semi-axes along and across the eye line.
         public var lenses: [Point]
         public var semiAxes: (along: Float, across: Float)
@@ -14,10 +14,6 @@ extension Augment {
         public var rim: Float
         /// Sunglasses: the lenses darken what is behind them; otherwise they are clear (rim only).
         public var dark: Bool
-
-        public static func == (a: Glasses, b: Glasses) -> Bool {
-            a.lenses == b.lenses && a.semiAxes == b.semiAxes && a.angle == b.angle && a.rim == b.rim && a.dark == b.dark
-        }
     }
 
     /// Draws glasses over the eyes of the 68-point `shape` (crop pixels) on the planar crop `x`
@@ -25,8 +21,9 @@ extension Augment {
     /// 0.8–1.15 of the eye's width), a dark frame 1–3 pixels thick (per 128 pixels of crop) with a
     /// bridge between the lenses, and half the time dark tinted lenses (sunglasses) that keep 5–35 %
     /// of the light. The targets stay the true points, as with `occlude`. Why: faces with glasses,
-    /// dark ones above all, are where a narrow network lost to the wide one on the generated clips
-    /// (docs/experiments.md, "Schedule 24"); faces68 has few of them. Returns what was drawn.
+    /// dark ones above all, are where a narrow network lost to the wide one on the generated clips;
+    /// faces68 has few of them (docs/experiments.md, "Schedule 24" and "Schedule 25"). Returns what
+    /// was drawn.
     @discardableResult
     public static func glasses(_ x: inout [Float], size S: Int, shape: [Point], rng: inout SeededGenerator) -> Glasses {
         let eyes = [36..<42, 42..<48].map { r in r.reduce(Point(0, 0)) { $0 + shape[$1] } * (1 / Float(r.count)) }
