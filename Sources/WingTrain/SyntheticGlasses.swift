@@ -26,10 +26,9 @@ extension Augment {
     /// was drawn.
     @discardableResult
     public static func glasses(_ x: inout [Float], size S: Int, shape: [Point], rng: inout SeededGenerator) -> Glasses {
-        let eyes = [36..<42, 42..<48].map { r in r.reduce(Point(0, 0)) { $0 + shape[$1] } * (1 / Float(r.count)) }
-        let widths = [(36, 39), (42, 45)].map { (shape[$0.1] - shape[$0.0]).length }
-        let axis = eyes[1] - eyes[0]
-        let angle = atan2(axis.y, axis.x)
+        let (left, right) = Landmarks68.eyeCentres(shape)
+        let widths = [(36, 39), (42, 45)].map { shape[$0.0].distance(to: shape[$0.1]) }
+        let angle = Landmarks68.eyeLineRoll(shape)
         let up = Point(sin(angle), -cos(angle))   // perpendicular to the eye line, towards the brows
         let eyeWidth = max(1, (widths[0] + widths[1]) / 2)
         let along = eyeWidth * Float.random(in: 0.8...1.15, using: &rng)
@@ -40,7 +39,7 @@ extension Augment {
         let keep = Float.random(in: 0.05...0.35, using: &rng)
         let frame = (0..<3).map { _ in Float.random(in: 0...70, using: &rng) }
         let tint = (0..<3).map { _ in Float.random(in: 0...40, using: &rng) }
-        let g = Glasses(lenses: eyes.map { $0 + up * lift }, semiAxes: (along, across), angle: angle, rim: rim, dark: dark)
+        let g = Glasses(lenses: [left, right].map { $0 + up * lift }, semiAxes: (along, across), angle: angle, rim: rim, dark: dark)
 
         let (c, s) = (cos(angle), sin(angle))
         let plane = S * S

@@ -55,8 +55,7 @@ final class SyntheticGlassesTests: XCTestCase {
         XCTAssertTrue(sawDark && sawClear, "both kinds drawn over 24 seeds")
     }
 
-    /// Off, no random number is drawn for glasses (older runs keep their streams) and older configs
-    /// decode with it off; on, every face crop of a sample gets them and the targets do not move.
+    /// Configs from before the option decode with it off; a set probability survives the round trip.
     func testOlderConfigsDecodeWithoutGlasses() throws {
         let old = #"{"enabled":true,"brightness":25,"contrast":0.3,"channelGain":0.1,"greyscale":0.1,"blur":0.15,"noise":0.2,"jpeg":0.1,"occlusion":0.5}"#
         XCTAssertEqual(try JSONDecoder().decode(Photometric.self, from: Data(old.utf8)).glasses, 0)
