@@ -11,12 +11,12 @@ int openblas_get_num_threads(void);
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-/// Bit set of the x86 features that decide OpenBLAS's kernel: 1 = AVX2+FMA (OS-enabled),
-/// 2 = AVX-512 F/BW/VL/DQ (OS-enabled). 0 on other CPUs.
+/// Bit set of the x86 features that decide OpenBLAS's kernel and wingtrack's own: 1 = AVX2+FMA
+/// (OS-enabled), 2 = AVX-512 F/BW/VL/DQ (OS-enabled), 4 = F16C (half-float conversions). 0 on other CPUs.
 static inline int wt_cpu_simd_level(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1;
     if (!osxsave || !avx) return 0;
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
@@ -27,6 +27,7 @@ static inline int wt_cpu_simd_level(void) {
     int level = 0;
     if (ymm && avx2 && fma) level |= 1;
     if (zmm && f && dq && bw && vl) level |= 2;
+    if (ymm && f16c) level |= 4;
     return level;
 }
 #else

@@ -41,6 +41,6 @@ public enum BLAS {
     /// OpenBLAS's build description (version, DYNAMIC_ARCH, …).
     public static var config: String { String(cString: openblas_get_config()) }
 
-    /// What the CPU can run: 0 = neither, 1 = AVX2+FMA, 3 = AVX2+FMA and AVX-512 (F/BW/VL/DQ).
+    /// What the CPU can run, a bit set: 1 = AVX2+FMA, 2 = AVX-512 (F/BW/VL/DQ), 4 = F16C.
     public static var cpuSIMDLevel: Int32 { wt_cpu_simd_level() }
 }

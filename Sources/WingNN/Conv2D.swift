@@ -53,10 +53,11 @@ public final class Conv2D: Layer {
     /// Narrowest input that takes the shifted-product path at batch 1 (below it, im2col's unfolding is
     /// small and the padding columns the shifted products also compute cost more than they save).
     public static var shiftedProductMinWidth = 16
-    /// Most input channels for which a batch-1 3×3 convolution runs `wt_conv3x3_direct`.
+    /// Most input channels for which a batch-1 3×3 convolution runs `wt_conv3x3_direct_*`.
     public static var directKernelMaxChannels = 4
-    /// Whether this CPU runs `wt_conv3x3_direct` (AVX-512); off, those layers unfold.
-    nonisolated(unsafe) public static var directKernelEnabled = OwnKernels.supported
+    /// Whether batch-1 RGB layers run `wt_conv3x3_direct` (AVX-512, `OwnKernels`); off, they unfold.
+    /// (An AVX2 version measured no faster than im2col + SGEMM on a Zen AVX2 CPU: docs/performance.md.)
+    nonisolated(unsafe) public static var directKernelEnabled = OwnKernels.instructionSet == .avx512
     /// Unfolded columns plus outputs of one batch-1 row slice, in floats.
     static var sliceFloats = 128 << 10
     /// Inner-dimension slice of the weight-gradient GEMM.

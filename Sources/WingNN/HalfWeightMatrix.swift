@@ -6,11 +6,12 @@ internal import CKernels
 ///
 /// At batch 1 the small-spatial convolutions and the dense layers are bound by streaming their
 /// weights, which OpenBLAS also copies into its packed layout on every call; this matrix is packed
-/// once, when the weights change (`Parameter.version`). Needs AVX-512 (`OwnKernels.supported`); elsewhere,
-/// and for weights that are not all half floats (training), the layers use SGEMM.
+/// once, when the weights change (`Parameter.version`). Needs AVX-512 or AVX2/FMA/F16C
+/// (`OwnKernels.supported`); elsewhere, and for weights that are not all half floats (training), the
+/// layers use SGEMM.
 final class HalfWeightMatrix {
     /// Off: every layer uses SGEMM (for measuring one against the other).
-    nonisolated(unsafe) static var enabled = OwnKernels.supported
+    nonisolated(unsafe) static var enabled = OwnKernels.instructionSet != nil
 
     let rows: Int, columns: Int
     private var packed: [UInt16]
@@ -32,8 +33,12 @@ final class HalfWeightMatrix {
     func multiply(rows rs: Range<Int>, b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(rs.lowerBound >= 0 && rs.upperBound <= rows && n >= 1)
         packed.withUnsafeBufferPointer {
-            wt_half_gemm($0.baseAddress!, Int32(rows), Int32(columns), Int32(rs.lowerBound), Int32(rs.upperBound),
-                         b, Int32(n), c, Int32(ldc))
+            let (w, m, k, r0, r1) = ($0.baseAddress!, Int32(rows), Int32(columns), Int32(rs.lowerBound), Int32(rs.upperBound))
+            switch OwnKernels.instructionSet {
+            case .avx512: wt_half_gemm_avx512(w, m, k, r0, r1, b, Int32(n), c, Int32(ldc))
+            case .avx2: wt_half_gemm_avx2(w, m, k, r0, r1, b, Int32(n), c, Int32(ldc))
+            case nil: preconditionFailure("HalfWeightMatrix: no instruction set for the kernel")
+            }
         }
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// Speed of the engine on this machine: `wingtrack bench nn`.
 public struct NetworkBenchmark: Codable, Sendable {
     public var blas_core: String
-    /// Whether the batch-1 passes ran wingtrack's own AVX-512 kernels (`OwnKernels`).
-    public var own_kernels: Bool
+    /// Which of wingtrack's own kernels the batch-1 passes ran, with which instructions (`OwnKernels`), or "off".
+    public var own_kernels: String
     /// The arithmetic of the batch-1 passes timed in `cnn6_forward_ms` … : "int8" or "f32" (`Int8Arithmetic`).
     public var arithmetic: String
     /// The same passes in f32 (equal to the above when `arithmetic` is "f32").
@@ -64,7 +64,7 @@ public struct NetworkBenchmark: Codable, Sendable {
         let t7 = trainRate(cnn7, seconds: secondsPerItem * 2, workers: cores)
         BLAS.threads = cores
         let mac6 = Double(cnn6.multiplyAdds), mac7 = Double(cnn7.multiplyAdds)
-        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.active, arithmetic: arithmetic,
+        return NetworkBenchmark(blas_core: BLAS.coreName, own_kernels: OwnKernels.summary(), arithmetic: arithmetic,
                                 cnn6_forward_ms_f32: f6f, cnn7_forward_ms_f32: f7f, sgemm_peak_gflops: peak, sgemm_peak_gflops_1thread: peak1,
                                 cnn6_forward_ms: f6, cnn7_forward_ms: f7,
                                 cnn6_forward_gflops: 2 * mac6 / (f6 * 1e6), cnn7_forward_gflops: 2 * mac7 / (f7 * 1e6),
@@ -77,7 +77,7 @@ public struct NetworkBenchmark: Codable, Sendable {
 
     /// A readable table of the figures.
     public var table: String {
-        var s = "OpenBLAS core: \(blas_core); cores: \(threads); own batch-1 kernels: \(own_kernels ? "AVX-512" : "off")\n"
+        var s = "OpenBLAS core: \(blas_core); cores: \(threads); own batch-1 kernels: \(own_kernels)\n"
         s += String(format: "sgemm 1024³ peak: %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n", sgemm_peak_gflops_1thread, sgemm_peak_gflops, threads)
         s += "networks: \(cnn6_spec); \(cnn7_spec)\n"
         s += "inference arithmetic: \(arithmetic)\(arithmetic == "int8" ? " (each forward also timed in f32)" : "")\n"

@@ -14,38 +14,77 @@ final class HalfWeightTests: XCTestCase {
     }
 
     func requireKernel() throws {
-        try XCTSkipUnless(OwnKernels.supported, "this CPU has no AVX-512: the layers use SGEMM, checked by the other tests")
+        try XCTSkipUnless(OwnKernels.instructionSet != nil, "this CPU has neither AVX-512 nor AVX2/FMA/F16C (or WINGTRACK_OWN_KERNELS=off): the layers use SGEMM, checked by the other tests")
+    }
+
+    /// The instruction sets this CPU runs the kernel with (AVX2 also on an AVX-512 CPU).
+    var instructionSets: [OwnKernels.InstructionSet] {
+        OwnKernels.supported == .avx512 ? [.avx512, .avx2] : OwnKernels.supported.map { [$0] } ?? []
+    }
+
+    /// Runs `body` with the kernel on `set`.
+    func with(_ set: OwnKernels.InstructionSet, _ body: () throws -> Void) rethrows {
+        OwnKernels.instructionSet = set
+        let saved = OwnKernels.instructionSet
+        defer { OwnKernels.instructionSet = saved }
+        try body()
     }
 
     /// Every (row, column) of a row range against float64 sums, for row counts that are not whole
-    /// blocks of 16, odd inner sizes and column counts below, at and above 16; rows outside the range
-    /// are not written.
+    /// blocks of 16, odd inner sizes (one long enough for the AVX2 kernel to take it in two chunks) and
+    /// column counts below, at and above 16; rows outside the range are not written.
     func testProductsMatchFloat64Sums() throws {
         try requireKernel()
-        for (rows, k) in [(37, 29), (16, 64), (1, 5), (40, 300)] {
-            let w = random(rows * k, seed: UInt64(rows * 1000 + k), halves: true)
-            let m = try XCTUnwrap(HalfWeightMatrix(w, rows: rows, columns: k), "weights that are half floats must pack")
-            for n in [1, 5, 16, 21, 64] {
-                let b = random(k * n, seed: UInt64(n))
-                for range in [0..<rows, (rows / 3)..<rows, 0..<max(1, rows - 3)] {
-                    let ldc = n + 2
-                    var c = [Float](repeating: .nan, count: rows * ldc)
-                    b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                        m.multiply(rows: range, b: bp.baseAddress!, n: n, c: cp.baseAddress!, ldc: ldc)
-                    }}
-                    for r in 0..<rows {
-                        for j in 0..<ldc {
-                            let got = c[r * ldc + j]
-                            guard range.contains(r), j < n else {
-                                XCTAssertTrue(got.isNaN, "\(rows)x\(k) n \(n) \(range): (\(r), \(j)) written outside the range"); continue
+        for set in instructionSets {
+            for (rows, k) in [(37, 29), (16, 64), (1, 5), (40, 300), (20, 1100)] {
+                let w = random(rows * k, seed: UInt64(rows * 1000 + k), halves: true)
+                let m = try XCTUnwrap(HalfWeightMatrix(w, rows: rows, columns: k), "weights that are half floats must pack")
+                for n in [1, 5, 6, 7, 16, 21, 64] {
+                    let b = random(k * n, seed: UInt64(n))
+                    for range in [0..<rows, (rows / 3)..<rows, 0..<max(1, rows - 3)] {
+                        let ldc = n + 2
+                        var c = [Float](repeating: .nan, count: rows * ldc)
+                        with(set) {
+                            b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                                m.multiply(rows: range, b: bp.baseAddress!, n: n, c: cp.baseAddress!, ldc: ldc)
+                            }}
+                        }
+                        for r in 0..<rows {
+                            for j in 0..<ldc {
+                                let got = c[r * ldc + j]
+                                guard range.contains(r), j < n else {
+                                    XCTAssertTrue(got.isNaN, "\(set) \(rows)x\(k) n \(n) \(range): (\(r), \(j)) written outside the range"); continue
+                                }
+                                var sum = 0.0, size = 0.0
+                                for i in 0..<k { sum += Double(w[r * k + i]) * Double(b[i * n + j]); size += abs(Double(w[r * k + i]) * Double(b[i * n + j])) }
+                                XCTAssertEqual(Double(got), sum, accuracy: 1e-6 * size + 1e-7, "\(set) \(rows)x\(k) n \(n) \(range): (\(r), \(j))")
                             }
-                            var sum = 0.0, size = 0.0
-                            for i in 0..<k { sum += Double(w[r * k + i]) * Double(b[i * n + j]); size += abs(Double(w[r * k + i]) * Double(b[i * n + j])) }
-                            XCTAssertEqual(Double(got), sum, accuracy: 1e-6 * size + 1e-7, "\(rows)x\(k) n \(n) \(range): (\(r), \(j))")
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The AVX2 kernel gives the AVX-512 kernel's bits (same operations in the same order), so a
+    /// model answers the same on either CPU. Runs where the CPU has AVX-512.
+    func testInstructionSetsGiveTheSameBits() throws {
+        try XCTSkipUnless(OwnKernels.supported == .avx512, "this CPU has no AVX-512 to compare the AVX2 kernel with")
+        for (rows, k, n) in [(40, 300, 1), (40, 300, 16), (33, 1152, 64), (16, 7, 3)] {
+            let w = random(rows * k, seed: UInt64(k), halves: true)
+            let b = random(k * n, seed: UInt64(n + 7))
+            let m = try XCTUnwrap(HalfWeightMatrix(w, rows: rows, columns: k))
+            var outputs: [[Float]] = []
+            for set in instructionSets {
+                var c = [Float](repeating: 0, count: rows * n)
+                with(set) {
+                    b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                        m.multiply(rows: 0..<rows, b: bp.baseAddress!, n: n, c: cp.baseAddress!, ldc: n)
+                    }}
+                }
+                outputs.append(c)
+            }
+            XCTAssertEqual(outputs[0], outputs[1], "\(rows)x\(k) n \(n): AVX-512 and AVX2 must give the same bits")
         }
     }
 
@@ -59,7 +98,7 @@ final class HalfWeightTests: XCTestCase {
         one[300] = 0.1   // not a half float
         XCTAssertNil(HalfWeightMatrix(one, rows: 64, columns: 9))
         HalfWeightMatrix.enabled = false
-        defer { HalfWeightMatrix.enabled = OwnKernels.supported }
+        defer { HalfWeightMatrix.enabled = OwnKernels.instructionSet != nil }
         XCTAssertNil(HalfWeightMatrix(halves, rows: 64, columns: 9))
     }
 
@@ -120,7 +159,7 @@ final class HalfWeightTests: XCTestCase {
         let x = Tensor(shape: [1, 3, 128, 128], data: random(3 * 128 * 128, seed: 5).map { $0 * 0.5 })
         let withKernel = net.predict(x).data
         HalfWeightMatrix.enabled = false
-        defer { HalfWeightMatrix.enabled = OwnKernels.supported }
+        defer { HalfWeightMatrix.enabled = OwnKernels.instructionSet != nil }
         let withSGEMM = net.predict(x).data
         XCTAssertNotEqual(withKernel, [Float](repeating: 0, count: withKernel.count))
         assertClose(withKernel, withSGEMM, rtol: 1e-4, atol: 1e-3, "CNN-7 outputs")

@@ -152,7 +152,7 @@ final class LayerAgreementTests: XCTestCase {
     /// on two threads; fused with pooling, the same bits as the two layers (int8 off: with it the
     /// fused pass of such a layer computes in 8 bits, `Int8ConvolutionTests`).
     func testBatchOneDirectThreeByThreeMatchesNaive() throws {
-        try XCTSkipUnless(Conv2D.directKernelEnabled, "this CPU has no AVX-512: these layers unfold, checked above")
+        try XCTSkipUnless(Conv2D.directKernelEnabled, "this CPU has no AVX-512 (or WINGTRACK_OWN_KERNELS narrowed it): these layers unfold, checked above")
         Int8Arithmetic.enabled = false
         defer { Int8Arithmetic.enabled = Int8Arithmetic.supported }
         let helper = ForwardSplit(helperThread: true)

@@ -13,7 +13,7 @@
 /// layout must hold zeros at x = −1 and x = width, at rows −1 and `height` (it is the shifted-product
 /// layout of Conv2D, with input_row ≥ width + 1). Each output sums its 9·channels products in
 /// (c, ky, kx) order whatever the ranges, so cutting rows or channels across threads changes no bit.
-/// Requires AVX-512F (`OwnKernels.supported`).
+/// Requires AVX-512F (`OwnKernels.supported == .avx512`).
 void wt_conv3x3_direct(const float *input, int channels, int width, int input_row, long plane,
                        const float *weights, int o0, int o1, int r0, int r1,
                        float *sums, long channel_stride, long row_stride);

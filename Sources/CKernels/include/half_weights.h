@@ -14,6 +14,7 @@
 /// Packs the row-major f32 matrix `a` [rows × k] into `packed` (wt_half_packed_count(rows, k)
 /// halves). Returns 1 when every value converted exactly (the product then uses A's own values),
 /// else 0 (`packed` is then unusable).
+/// Needs F16C (every CPU with AVX2 or AVX-512 that wingtrack runs its own kernels on).
 int wt_half_pack(const float *a, int rows, int k, uint16_t *packed);
 
 /// Halves `wt_half_pack` writes for a [rows × k] matrix.
@@ -22,8 +23,13 @@ long wt_half_packed_count(int rows, int k);
 /// C[r, j] = Σ_i A[r, i] · B[i, j] for r in [row0, row1) and j in [0, n), C row r at c + r·ldc.
 /// Each output sums its K products in i order (n > 1) or in four interleaved partial sums added at
 /// the end (n = 1), the same whatever the row range, so cutting the rows across threads changes
-/// no bit. Requires AVX-512F and F16C (`OwnKernels.supported`).
-void wt_half_gemm(const uint16_t *packed, int rows, int k, int row0, int row1,
-                  const float *b, int n, float *c, int ldc);
+/// no bit. Requires AVX-512F and F16C (`OwnKernels.supported == .avx512`).
+void wt_half_gemm_avx512(const uint16_t *packed, int rows, int k, int row0, int row1,
+                         const float *b, int n, float *c, int ldc);
+
+/// `wt_half_gemm_avx512` on AVX2 + FMA + F16C, with the same bits: every output takes the same
+/// operations in the same order.
+void wt_half_gemm_avx2(const uint16_t *packed, int rows, int k, int row0, int row1,
+                       const float *b, int n, float *c, int ldc);
 
 #endif
