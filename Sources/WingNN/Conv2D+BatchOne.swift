@@ -4,8 +4,9 @@ internal import CKernels
 /// that follows it.
 ///
 /// The work is cut into two halves that `split` may run on two threads: by output rows when there
-/// are more positions than channels, else by output channels. The cut depends on the shape alone,
-/// never on `split`, so one thread or two give the same bits. A row cut is even (pooling pairs rows).
+/// are more positions than channels, else by output channels (always by channels on the Winograd
+/// route, `Conv2D+Winograd.swift`). The cut depends on the shape alone, never on `split`, so one
+/// thread or two give the same bits. A row cut is even (pooling pairs rows).
 extension Conv2D {
     /// Batch 1, inference only: this convolution and a 2×2 stride-2 max-pool after it in one pass, each
     /// slice of output rows pooled while it is still in cache. Bit for bit what `forward` and then
@@ -40,6 +41,8 @@ extension Conv2D {
             }
             if integer, usesInt8(g), int8(x, g, out) {
                 return
+            } else if usesWinogradBatchOne(g) {
+                winogradBatchOne(x, g, out)
             } else if usesShiftedProducts(g) {
                 shiftedProducts(x, g, out, halves)
             } else if usesDirectKernel(g) {

@@ -11,11 +11,16 @@ struct WinogradBuffers {
     var products: [Float] = []
     /// The weight gradient in transformed form, `[16][O][C]`, summed over a backward pass's groups.
     var kernelGradient: [Float] = []
-    /// The transforms' own rows (`wt_winograd_scratch`).
+    /// The transforms' own rows (`wt_winograd_scratch`); `scratch2` for the second half of a batch-1
+    /// pass, on another thread.
     var scratch: [Float] = []
+    var scratch2: [Float] = []
+    /// A zero bias for the batch-1 pass's raw sums (its emitter adds the layer's).
+    var zeroBias: [Float] = []
 }
 
-/// Training's 3×3, stride-1, pad-1 convolutions at batch > 1 by Winograd's F(2×2, 3×3): each 2×2
+/// Training's 3×3, stride-1, pad-1 convolutions at batch > 1 (and the large ones of f32 inference at
+/// batch 1) by Winograd's F(2×2, 3×3): each 2×2
 /// block of outputs takes 16 multiplications per input channel instead of 36, so the products are
 /// 16 SGEMMs `[O, C] · [C, tiles]`, 2.25× fewer operations than im2col's `[O, 9C] · [9C, H·W]`
 /// (transforms: `CKernels/winograd.h`). Backward is the exact adjoint of the same computation:
@@ -93,6 +98,49 @@ extension Conv2D {
             }
         }}}}}}}
         return output
+    }
+
+    /// Whether a batch-1 pass (f32) takes the Winograd route: the layers whose output is at least
+    /// `winogradBatchOneMinSide` wide and high, where the products bound the time. On the small
+    /// late layers the weights do, and the transformed kernels are 16/9 as many (docs/performance.md).
+    func usesWinogradBatchOne(_ g: ConvGeometry) -> Bool {
+        takesWinograd && min(g.outHeight, g.outWidth) >= Conv2D.winogradBatchOneMinSide
+    }
+
+    /// Batch 1 by Winograd: the input transformed once, then each half of the output channels (on
+    /// `split`'s threads) by its rows of the 16 SGEMMs and the output transform. The raw sums go to
+    /// `out` (bias, ReLU, pooling). The cut is at `outChannels / 2` whatever `split`, so one thread or
+    /// two give the same bits.
+    func winogradBatchOne(_ x: Tensor, _ g: ConvGeometry, _ out: BatchOneEmitter) {
+        let (C, O, H, W) = (inChannels, outChannels, g.height, g.width)
+        var (b, _, tiles) = takeWinogradBuffers(g, batch: 1)
+        defer { winograd = b }
+        Conv2D.grow(&b.scratch2, wt_winograd_scratch(Int32(H), Int32(W)))
+        Conv2D.grow(&b.zeroBias, O)
+        Conv2D.grow(&sums, O * H * W)
+        x.data.withUnsafeBufferPointer { xp in
+        b.kernels.withUnsafeBufferPointer { up in
+        b.inputs.withUnsafeMutableBufferPointer { vp in
+        b.products.withUnsafeMutableBufferPointer { mp in
+        b.scratch.withUnsafeMutableBufferPointer { sp in
+        b.scratch2.withUnsafeMutableBufferPointer { s2p in
+        b.zeroBias.withUnsafeBufferPointer { zp in
+        sums.withUnsafeMutableBufferPointer { yp in
+            let (u, v, m, y) = (up.baseAddress!, vp.baseAddress!, mp.baseAddress!, yp.baseAddress!)
+            wt_winograd_input(xp.baseAddress!, Int32(C), Int32(H), Int32(W), v, C * tiles, tiles, sp.baseAddress!)
+            func half(_ os: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+                guard !os.isEmpty else { return }
+                let o0 = os.lowerBound
+                for xi in 0..<16 {
+                    BLAS.sgemm(m: os.count, n: tiles, k: C, a: u + xi * O * C + o0 * C, lda: C,
+                               b: v + xi * C * tiles, ldb: tiles, c: m + xi * O * tiles + o0 * tiles, ldc: tiles)
+                }
+                wt_winograd_output(m + o0 * tiles, O * tiles, tiles, Int32(os.count), Int32(H), Int32(W),
+                                   zp.baseAddress!, 0, y + o0 * H * W, scratch)
+                out.emit(os, 0..<H, sums: y + o0 * H * W, channelStride: H * W, rowStride: W)
+            }
+            split.run({ half(0..<(O / 2), scratch: sp.baseAddress!) }, { half((O / 2)..<O, scratch: s2p.baseAddress!) })
+        }}}}}}}}
     }
 
     /// Backward of `forwardWinograd` (any forward of this layer: it recomputes what it needs from

@@ -80,6 +80,8 @@ public final class Conv2D: Layer {
     nonisolated(unsafe) static var winogradEnabled = ProcessInfo.processInfo.environment["WINGTRACK_WINOGRAD"] != "0"
     /// Fewest input channels for the Winograd route (the products' inner size).
     nonisolated(unsafe) static var winogradMinChannels = 16
+    /// Smallest output height and width for which a batch-1 f32 pass takes the Winograd route.
+    nonisolated(unsafe) static var winogradBatchOneMinSide = 16
     /// Upper bound on floats in one group's Winograd planes.
     nonisolated(unsafe) static var winogradBudget = 1 << 20
     /// The Winograd passes' buffers.

@@ -146,6 +146,46 @@ final class LayerAgreementTests: XCTestCase {
         }
     }
 
+    /// Batch 1 by Winograd (f32 inference of the large 3×3 layers): odd output-channel counts (halves
+    /// of 2 and 3), an odd height and width (the last tiles half outside, pooling drops a row and a
+    /// column). Against the naive loops; bit-identical on two threads; fused with pooling, the same
+    /// bits as the two layers; changed weights are seen (the transformed kernels are rebuilt). Layers
+    /// under 16 outputs wide or high, or with few input channels, keep their own paths.
+    func testBatchOneWinogradMatchesNaive() {
+        Int8Arithmetic.enabled = false
+        defer { Int8Arithmetic.enabled = Int8Arithmetic.supported }
+        let helper = ForwardSplit(helperThread: true)
+        // (in, out, H, W)
+        let cases = [(16, 24, 16, 18), (32, 5, 17, 19), (20, 64, 32, 16)]
+        for (i, c) in cases.enumerated() {
+            var rng = SeededGenerator(seed: UInt64(120 + i))
+            let conv = Conv2D(name: "c", inChannels: c.0, outChannels: c.1, relu: i != 1, rng: &rng)
+            conv.bias.value = (0..<c.1).map { Float($0) * 0.05 - 0.3 }
+            let x = random([1, c.0, c.2, c.3], seed: UInt64(700 + i))
+            XCTAssertTrue(conv.usesWinogradBatchOne(conv.geometry(x.shape)), "case \(i) must take the Winograd path")
+            func reference() -> [Float] {
+                let ref = NaiveReference.conv2d(x, weight: conv.weight.value, bias: conv.bias.value, outChannels: c.1,
+                                                kernel: 3, stride: 1, padding: 1).data
+                return i != 1 ? ref.map { max(0, $0) } : ref
+            }
+            conv.split = .serial
+            let serial = conv.forward(x).data
+            assertClose(serial, reference(), rtol: 1e-4, atol: 1e-4, "Winograd case \(i)")
+            let pooled = MaxPool2D().forward(conv.forward(x)).data
+            XCTAssertEqual(conv.forwardPooled(x).data, pooled, "Winograd case \(i) fused with pooling")
+            conv.split = helper
+            XCTAssertEqual(conv.forward(x).data, serial, "Winograd case \(i): two threads must give the same bits")
+            XCTAssertEqual(conv.forwardPooled(x).data, pooled, "Winograd case \(i) fused, two threads")
+            conv.weight.value.withUnsafeMutableBufferPointer { w in for j in w.indices where j % 3 == 0 { w[j] = -w[j] } }
+            assertClose(conv.forward(x).data, reference(), rtol: 1e-4, atol: 1e-4, "Winograd case \(i) after the weights changed")
+        }
+        for (inC, h, w) in [(16, 15, 40), (8, 32, 32)] {
+            var rng = SeededGenerator(seed: 9)
+            let conv = Conv2D(name: "c", inChannels: inC, outChannels: 8, rng: &rng)
+            XCTAssertFalse(conv.usesWinogradBatchOne(conv.geometry([1, inC, h, w])), "\(inC) channels, \(h)×\(w): not Winograd")
+        }
+    }
+
     /// Batch 1, 3×3 on inputs of up to four channels (the RGB first layer): the direct kernel, with
     /// output-channel counts that leave a remainder below its groups of eight, widths that leave a
     /// partial block of 16 positions, cut by rows or by channels. Against the naive loops; bit-identical
