@@ -95,10 +95,12 @@ final class GroundTruthTrackingTests: XCTestCase {
         try assertTrackingAccuracyOnGeneratedClips(models: "models")
     }
 
-    /// The same bars with the faster half-width CNN-7 of `models/fast` (models/README.md).
+    /// The same bars with the faster half-width CNN-6 and CNN-7 of `models/fast` (models/README.md).
     func testFastModelsTrackingAccuracyOnGeneratedClips() throws {
-        let spec = try ModelFile.load(repo.appendingPathComponent("models/fast/cnn7.wtm")).header.spec
-        XCTAssertEqual(spec.convChannels, NetworkSpec.cnn7.convChannels.map { $0 / 2 }, "models/fast holds the half-width CNN-7")
+        for (file, full) in [("cnn6.wtm", NetworkSpec.cnn6), ("cnn7.wtm", NetworkSpec.cnn7)] {
+            let spec = try ModelFile.load(repo.appendingPathComponent("models/fast/" + file)).header.spec
+            XCTAssertEqual(spec.convChannels, full.convChannels.map { $0 / 2 }, "models/fast holds the half-width \(file)")
+        }
         try assertTrackingAccuracyOnGeneratedClips(models: "models/fast")
     }
 
