@@ -53,7 +53,7 @@ public final class Conv2D: Layer {
     /// Narrowest input that takes the shifted-product path at batch 1 (below it, im2col's unfolding is
     /// small and the padding columns the shifted products also compute cost more than they save).
     public static var shiftedProductMinWidth = 16
-    /// Most input channels for which a batch-1 3×3 convolution runs `wt_conv3x3_direct_*`.
+    /// Most input channels for which a batch-1 3×3 convolution runs `wt_conv3x3_direct`.
     public static var directKernelMaxChannels = 4
     /// Whether batch-1 RGB layers run `wt_conv3x3_direct` (AVX-512, `OwnKernels`); off, they unfold.
     /// (An AVX2 version measured no faster than im2col + SGEMM on a Zen AVX2 CPU: docs/performance.md.)

@@ -29,9 +29,6 @@ public enum OwnKernels {
         }
     }()
 
-    /// Whether the half-float weight products and the direct first-layer kernel are on.
-    public static var active: Bool { HalfWeightMatrix.enabled || Conv2D.directKernelEnabled }
-
     /// Which kernels are on, and with which instructions, for the batch-1 passes.
     public static func summary() -> String {
         guard let set = instructionSet else { return "off" }
