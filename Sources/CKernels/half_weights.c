@@ -33,6 +33,12 @@ TARGET_AVX2 int wt_half_pack(const float *a, int rows, int k, uint16_t *packed) 
     return 1;
 }
 
+/// The rows of block `blk` that fall in [row0, row1).
+static inline void block_rows(int blk, int row0, int row1, int *r0, int *r1) {
+    *r0 = blk * 16 > row0 ? blk * 16 : row0;
+    *r1 = blk * 16 + 16 < row1 ? blk * 16 + 16 : row1;
+}
+
 /// One block of 16 rows times up to 16 columns of B (from column j0): acc[j] holds C[rows, j0 + j].
 TARGET_AVX512 static void block_product(const uint16_t *w, int k, const float *b, int n, int j0, int nc,
                                  float out[16][16]) {
@@ -82,7 +88,8 @@ TARGET_AVX512 void wt_half_gemm_avx512(const uint16_t *packed, int rows, int k, 
     if (row1 > rows) row1 = rows;
     for (int blk = row0 / 16; blk * 16 < row1; blk++) {
         const uint16_t *w = packed + (size_t)blk * k * 16;
-        int r0 = blk * 16 > row0 ? blk * 16 : row0, r1 = blk * 16 + 16 < row1 ? blk * 16 + 16 : row1;
+        int r0, r1;
+        block_rows(blk, row0, row1, &r0, &r1);
         if (n == 1) {
             float out[16] __attribute__((aligned(64)));
             _mm512_store_ps(out, block_vector(w, k, b));
@@ -179,7 +186,8 @@ TARGET_AVX2 void wt_half_gemm_avx2(const uint16_t *packed, int rows, int k, int 
         for (int blk = first_block; blk < first_block + blocks; blk++) {
             float out[16];
             block_vector_avx2(packed + (size_t)blk * k * 16, k, b, out);
-            int r0 = blk * 16 > row0 ? blk * 16 : row0, r1 = blk * 16 + 16 < row1 ? blk * 16 + 16 : row1;
+            int r0, r1;
+            block_rows(blk, row0, row1, &r0, &r1);
             for (int r = r0; r < r1; r++) c[(size_t)r * ldc] = out[r - blk * 16];
         }
         return;
@@ -201,7 +209,8 @@ TARGET_AVX2 void wt_half_gemm_avx2(const uint16_t *packed, int rows, int k, int 
     }
     for (int bi = 0; bi < blocks; bi++) {
         int blk = first_block + bi;
-        int r0 = blk * 16 > row0 ? blk * 16 : row0, r1 = blk * 16 + 16 < row1 ? blk * 16 + 16 : row1;
+        int r0, r1;
+        block_rows(blk, row0, row1, &r0, &r1);
         for (int r = r0; r < r1; r++)
             for (int j = 0; j < n; j++) c[(size_t)r * ldc + j] = acc[((size_t)bi * n + j) * 16 + r - blk * 16];
     }

@@ -128,7 +128,7 @@ CLONES void wt_winograd_output(const float *planes, long plane_stride, long chan
     for (int o = 0; o < channels; o++) {
         const float *in = planes + o * channel_stride;
         float *dst = y + (long)o * height * width;
-        const float b = bias[o];
+        const float b = bias ? bias[o] : 0.0f;
         for (int ty = 0; ty < th; ty++) {
             for (int a = 0; a < 4; a++) {
                 const float *m0 = in + (4 * a) * plane_stride + ty * tw;

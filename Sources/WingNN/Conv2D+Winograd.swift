@@ -15,8 +15,6 @@ struct WinogradBuffers {
     /// pass, on another thread.
     var scratch: [Float] = []
     var scratch2: [Float] = []
-    /// A zero bias for the batch-1 pass's raw sums (its emitter adds the layer's).
-    var zeroBias: [Float] = []
 }
 
 /// Training's 3×3, stride-1, pad-1 convolutions at batch > 1 (and the large ones of f32 inference at
@@ -116,7 +114,6 @@ extension Conv2D {
         var (b, _, tiles) = takeWinogradBuffers(g, batch: 1)
         defer { winograd = b }
         Conv2D.grow(&b.scratch2, wt_winograd_scratch(Int32(H), Int32(W)))
-        Conv2D.grow(&b.zeroBias, O)
         Conv2D.grow(&sums, O * H * W)
         x.data.withUnsafeBufferPointer { xp in
         b.kernels.withUnsafeBufferPointer { up in
@@ -124,7 +121,6 @@ extension Conv2D {
         b.products.withUnsafeMutableBufferPointer { mp in
         b.scratch.withUnsafeMutableBufferPointer { sp in
         b.scratch2.withUnsafeMutableBufferPointer { s2p in
-        b.zeroBias.withUnsafeBufferPointer { zp in
         sums.withUnsafeMutableBufferPointer { yp in
             let (u, v, m, y) = (up.baseAddress!, vp.baseAddress!, mp.baseAddress!, yp.baseAddress!)
             wt_winograd_input(xp.baseAddress!, Int32(C), Int32(H), Int32(W), v, C * tiles, tiles, sp.baseAddress!)
@@ -136,11 +132,11 @@ extension Conv2D {
                                b: v + xi * C * tiles, ldb: tiles, c: m + xi * O * tiles + o0 * tiles, ldc: tiles)
                 }
                 wt_winograd_output(m + o0 * tiles, O * tiles, tiles, Int32(os.count), Int32(H), Int32(W),
-                                   zp.baseAddress!, 0, y + o0 * H * W, scratch)
+                                   nil, 0, y + o0 * H * W, scratch)
                 out.emit(os, 0..<H, sums: y + o0 * H * W, channelStride: H * W, rowStride: W)
             }
             split.run({ half(0..<(O / 2), scratch: sp.baseAddress!) }, { half((O / 2)..<O, scratch: s2p.baseAddress!) })
-        }}}}}}}}
+        }}}}}}}
     }
 
     /// Backward of `forwardWinograd` (any forward of this layer: it recomputes what it needs from

@@ -30,7 +30,7 @@ void wt_winograd_input_adjoint(const float *planes, long plane_stride, long chan
                                int channels, int height, int width, float *dx, float *scratch);
 
 /// y = Aᵀ M A + bias (then max(0, ·) when `relu`) of every tile of every channel, written into the
-/// [channels, height, width] image `y` (outputs past the image's edge dropped).
+/// [channels, height, width] image `y` (outputs past the image's edge dropped). `bias` NULL: none.
 /// `scratch` holds wt_winograd_scratch(height, width) floats.
 void wt_winograd_output(const float *planes, long plane_stride, long channel_stride,
                         int channels, int height, int width, const float *bias, int relu, float *y,
